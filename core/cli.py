@@ -1,0 +1,103 @@
+"""Command line: ``python -m core build SRC... --out DIR`` and ``python -m core stats DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from core.errors import DyadError
+
+EXIT_OK, EXIT_ERROR, EXIT_NOTHING_BUILT = 0, 1, 2
+
+
+class _Progress:
+    """A tqdm bar on stderr that appears only after a second and only on a terminal."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._bars: dict[str, object] = {}
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if not self.enabled:
+            return
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = self._tqdm(
+                total=total, desc=stage, unit="doc", delay=1.0, file=sys.stderr, leave=False
+            )
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+def _build(args: argparse.Namespace) -> int:
+    from core.pipeline import build_dataset
+    from core.store import save_dataset
+
+    t0 = time.perf_counter()
+    progress = _Progress() if not args.quiet else None
+    try:
+        ds = build_dataset(args.sources, backend=args.backend, progress=progress)
+    finally:
+        if progress:
+            progress.close()
+    for err in ds.errors:
+        print(f"error: {err['file']}: {err['reason']}", file=sys.stderr)
+    if len(ds.documents) == 0:
+        print("error: no document was built; nothing written", file=sys.stderr)
+        return EXIT_NOTHING_BUILT
+    out = save_dataset(ds, args.out)
+    c = ds.counts()
+    print(
+        f"built {c['documents']} documents, {c['mentions']} mentions, {c['entities']} entities, "
+        f"{c['events']} events, {c['edges']} edges in {time.perf_counter() - t0:.1f}s "
+        f"({len(ds.errors)} errors) -> {out}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from core.store import load_dataset
+
+    ds = load_dataset(args.store)
+    m = ds.manifest
+    print(f"store     {args.store}")
+    print(f"built     {m.get('built_at', '?')} (dyad {m.get('version', '?')}, {m.get('backend', '?')})")
+    for name, n in ds.counts().items():
+        print(f"{name:<10}{n:>8}")
+    print(f"{'errors':<10}{len(ds.errors):>8}")
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Dyad: news -> events")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build a store from article files and folders")
+    b.add_argument("sources", nargs="+", help="files or folders (read recursively)")
+    b.add_argument("--out", required=True, help="store folder to write")
+    b.add_argument("--backend", default="rules", help="'rules' (default) or 'spacy:<pipeline>'")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=_build)
+    s = sub.add_parser("stats", help="print the counts of a store")
+    s.add_argument("store", help="store folder")
+    s.set_defaults(func=_stats)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DyadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,198 @@
+"""The data contract: one pandera schema per frame, the single source of column names.
+
+Other modules refer to columns through the constants here (``schemas.EV.actor_id``)
+or through ``COLUMNS[frame]``; nothing else spells a column name as a literal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, is_dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from core.errors import SchemaError
+from core.model import ENTITY_TYPES, PRECISIONS
+
+FRAMES = ("documents", "mentions", "entities", "events", "edges")
+
+# Column name -> (dtype, nullable). Order is the column order of the frame.
+_STR = "str"
+_INT = "int64"
+_FLOAT = "float64"
+_DATE = "datetime64[ns]"
+_LIST = "object"  # a Python list of strings in every cell
+
+_SPEC: dict[str, dict[str, tuple[str, bool]]] = {
+    "documents": {
+        "doc_id": (_STR, False),
+        "source": (_STR, False),
+        "sources": (_LIST, False),
+        "title": (_STR, False),
+        "published": (_DATE, True),
+        "url": (_STR, True),
+        "format": (_STR, False),
+        "text": (_STR, False),
+        "n_words": (_INT, False),
+    },
+    "mentions": {
+        "mention_id": (_STR, False),
+        "doc_id": (_STR, False),
+        "entity_id": (_STR, False),
+        "text": (_STR, False),
+        "label": (_STR, False),
+        "start": (_INT, False),
+        "end": (_INT, False),
+        "sentence_id": (_INT, False),
+        "role": (_STR, True),
+    },
+    "entities": {
+        "entity_id": (_STR, False),
+        "name": (_STR, False),
+        "type": (_STR, False),
+        "country": (_STR, True),
+        "aliases": (_LIST, False),
+        "roles": (_LIST, False),
+        "n_mentions": (_INT, False),
+        "n_documents": (_INT, False),
+    },
+    "events": {
+        "event_id": (_STR, False),
+        "doc_id": (_STR, False),
+        "sentence_id": (_INT, False),
+        "date": (_DATE, True),
+        "date_precision": (_STR, False),
+        "type": (_STR, False),
+        "mode": (_STR, True),
+        "actor_id": (_STR, False),
+        "target_id": (_STR, True),
+        "location": (_STR, True),
+        "place": (_STR, True),
+        "topics": (_LIST, False),
+        "evidence": (_STR, False),
+        "evidence_start": (_INT, False),
+        "evidence_end": (_INT, False),
+        "trigger": (_STR, False),
+        "trigger_start": (_INT, False),
+        "trigger_end": (_INT, False),
+        "confidence": (_FLOAT, False),
+        "cluster_id": (_STR, False),
+    },
+    "edges": {
+        "source_id": (_STR, False),
+        "target_id": (_STR, False),
+        "relation": (_STR, False),
+        "weight": (_INT, False),
+        "event_ids": (_LIST, False),
+    },
+}
+
+COLUMNS: dict[str, list[str]] = {frame: list(cols) for frame, cols in _SPEC.items()}
+LIST_COLUMNS: dict[str, list[str]] = {
+    frame: [c for c, (t, _) in cols.items() if t == _LIST] for frame, cols in _SPEC.items()
+}
+DATE_COLUMNS: dict[str, list[str]] = {
+    frame: [c for c, (t, _) in cols.items() if t == _DATE] for frame, cols in _SPEC.items()
+}
+
+# Attribute access to column names: DOC.title == "title", EV.actor_id == "actor_id".
+DOC, MEN, ENT, EV, EDGE = (
+    SimpleNamespace(**{c: c for c in _SPEC[f]}) for f in FRAMES
+)
+
+ISO3 = r"^[A-Z]{3}$"
+
+
+def _is_str_list(cell: Any) -> bool:
+    return isinstance(cell, list) and all(isinstance(x, str) for x in cell)
+
+
+def _column(dtype: str, nullable: bool, checks: list[pa.Check] | None = None) -> pa.Column:
+    checks = list(checks or [])
+    if dtype == _LIST:
+        checks.append(pa.Check(_is_str_list, element_wise=True, error="cell is not a list of strings"))
+    return pa.Column(dtype, nullable=nullable, checks=checks, coerce=dtype != _LIST)
+
+
+_EXTRA_CHECKS: dict[str, dict[str, list[pa.Check]]] = {
+    "documents": {"doc_id": [pa.Check(lambda s: s.is_unique, error="doc_id not unique")]},
+    "mentions": {
+        "label": [pa.Check.isin(ENTITY_TYPES)],
+        "start": [pa.Check.ge(0)],
+        "mention_id": [pa.Check(lambda s: s.is_unique, error="mention_id not unique")],
+    },
+    "entities": {
+        "type": [pa.Check.isin(ENTITY_TYPES)],
+        "country": [pa.Check.str_matches(ISO3)],
+        "entity_id": [pa.Check(lambda s: s.is_unique, error="entity_id not unique")],
+    },
+    "events": {
+        "date_precision": [pa.Check.isin(PRECISIONS)],
+        "location": [pa.Check.str_matches(ISO3)],
+        "confidence": [pa.Check.in_range(0.0, 1.0)],
+        "event_id": [pa.Check(lambda s: s.is_unique, error="event_id not unique")],
+    },
+    "edges": {"weight": [pa.Check.ge(1)]},
+}
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    frame: pa.DataFrameSchema(
+        {
+            col: _column(dtype, nullable, _EXTRA_CHECKS.get(frame, {}).get(col))
+            for col, (dtype, nullable) in cols.items()
+        },
+        strict=True,
+        ordered=True,
+        name=frame,
+    )
+    for frame, cols in _SPEC.items()
+}
+
+
+def empty_frame(frame: str) -> pd.DataFrame:
+    """A frame with no rows but every column at its contract dtype."""
+    return pd.DataFrame(
+        {col: pd.Series(dtype=dtype) for col, (dtype, _) in _SPEC[frame].items()}
+    )
+
+
+def _normalise_cell_lists(df: pd.DataFrame, frame: str) -> pd.DataFrame:
+    # Parquet gives list cells back as numpy arrays; the contract says lists.
+    for col in LIST_COLUMNS[frame]:
+        df[col] = [
+            list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if v is None else v)
+            for v in df[col]
+        ]
+    return df
+
+
+def to_frame(frame: str, records: Iterable[Any]) -> pd.DataFrame:
+    """Build a validated frame from dataclass records or dicts."""
+    rows = [asdict(r) if is_dataclass(r) else dict(r) for r in records]
+    if not rows:
+        return empty_frame(frame)
+    df = pd.DataFrame(rows)
+    missing = [c for c in COLUMNS[frame] if c not in df.columns]
+    if missing:
+        raise SchemaError(f"{frame}: records lack columns {missing}")
+    return validate(frame, df[COLUMNS[frame]])
+
+
+def validate(frame: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Check a frame against its schema, coercing dtypes; raise SchemaError if it fails."""
+    if len(df) == 0:
+        # Keep empty frames at their contract dtypes (object columns stay object).
+        if list(df.columns) != COLUMNS[frame]:
+            raise SchemaError(f"{frame}: columns {list(df.columns)} != {COLUMNS[frame]}")
+        return empty_frame(frame)
+    df = _normalise_cell_lists(df.copy(), frame)
+    for col in DATE_COLUMNS[frame]:
+        df[col] = pd.to_datetime(df[col]).astype(_DATE)
+    try:
+        return SCHEMAS[frame].validate(df, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        raise SchemaError(f"{frame} frame breaks the data contract:\n{exc}") from exc

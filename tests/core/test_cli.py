@@ -1,0 +1,64 @@
+"""The command line as a user runs it: python -m core build / stats."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+def test_build_writes_frames_and_manifest_and_a_summary(tmp_path: Path, seeds_dir: Path) -> None:
+    out = tmp_path / "store"
+    res = run("build", str(seeds_dir), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    names = {p.name for p in out.iterdir()}
+    assert names == {f"{f}.parquet" for f in
+                     ("documents", "mentions", "entities", "events", "edges")} | {"build.json"}
+    manifest = json.loads((out / "build.json").read_text())
+    assert manifest["counts"]["documents"] == 2
+    summary = res.stderr.strip().splitlines()[-1]
+    assert summary.startswith("built 2 documents")
+    assert "\r" not in res.stderr  # no progress bar when stderr is not a terminal
+    assert "Traceback" not in res.stderr
+
+
+def test_stats_prints_the_counts(tmp_path: Path, seeds_dir: Path) -> None:
+    out = tmp_path / "store"
+    run("build", str(seeds_dir), "--out", str(out), "--quiet")
+    res = run("stats", str(out))
+    assert res.returncode == 0
+    lines = dict(line.split(None, 1) for line in res.stdout.splitlines() if line.strip())
+    assert lines["documents"].strip() == "2"
+    assert {"mentions", "entities", "events", "edges", "errors"} <= set(lines)
+
+
+def test_bad_files_are_named_on_stderr_and_the_rest_builds(tmp_path: Path, seeds_dir: Path) -> None:
+    bad = tmp_path / "in"
+    bad.mkdir()
+    (bad / "scan.txt").write_bytes(b"\x00\x01\x02\xff" * 200)
+    res = run("build", str(seeds_dir), str(bad), "--out", str(tmp_path / "store"))
+    assert res.returncode == 0
+    assert "scan.txt" in res.stderr and "Traceback" not in res.stderr
+    manifest = json.loads((tmp_path / "store" / "build.json").read_text())
+    assert [Path(e["file"]).name for e in manifest["errors"]] == ["scan.txt"]
+
+
+def test_nothing_built_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    res = run("build", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "store"))
+    assert res.returncode == 2
+    assert "empty.txt" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_stats_on_a_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    res = run("stats", str(tmp_path / "nowhere"))
+    assert res.returncode == 1
+    assert "build.json" in res.stderr and "Traceback" not in res.stderr

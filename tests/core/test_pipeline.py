@@ -1,0 +1,102 @@
+"""build_dataset and the data contract, through the public API."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import core
+from core import schemas
+from core.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def seeds_ds(seeds_dir: Path) -> core.Dataset:
+    return core.build_dataset([seeds_dir])
+
+
+def test_seeds_build_two_documents_without_errors(seeds_ds: core.Dataset) -> None:
+    assert len(seeds_ds.documents) == 2
+    assert seeds_ds.errors == []
+    assert seeds_ds.manifest["counts"]["documents"] == 2
+
+
+def test_every_frame_has_the_contract_columns(seeds_ds: core.Dataset) -> None:
+    for name, df in seeds_ds.frames().items():
+        assert list(df.columns) == schemas.COLUMNS[name]
+        schemas.validate(name, df)
+
+
+def test_mention_offsets_point_into_the_document_text(seeds_ds: core.Dataset) -> None:
+    text = seeds_ds.documents.set_index(schemas.DOC.doc_id)[schemas.DOC.text]
+    for m in seeds_ds.mentions.itertuples():
+        assert text[m.doc_id][m.start : m.end] == m.text
+
+
+def test_every_referenced_id_exists(seeds_ds: core.Dataset) -> None:
+    ents = set(seeds_ds.entities[schemas.ENT.entity_id])
+    docs = set(seeds_ds.documents[schemas.DOC.doc_id])
+    assert set(seeds_ds.mentions[schemas.MEN.entity_id]) <= ents
+    assert set(seeds_ds.mentions[schemas.MEN.doc_id]) <= docs
+    ev = seeds_ds.events
+    assert set(ev[schemas.EV.doc_id]) <= docs
+    assert set(ev[schemas.EV.actor_id]) <= ents
+    assert set(ev[schemas.EV.target_id].dropna()) <= ents
+    assert set(seeds_ds.edges[schemas.EDGE.source_id]) | set(
+        seeds_ds.edges[schemas.EDGE.target_id]
+    ) <= ents
+    assert {i for ids in seeds_ds.edges[schemas.EDGE.event_ids] for i in ids} <= set(
+        ev[schemas.EV.event_id]
+    )
+
+
+def test_ids_are_deterministic_across_builds_and_order(seeds_dir: Path) -> None:
+    files = sorted(seeds_dir.iterdir())
+    a = core.build_dataset(files)
+    b = core.build_dataset(list(reversed(files)))
+    for name in schemas.FRAMES:
+        key = schemas.COLUMNS[name][0]
+        assert sorted(a.frames()[name][key]) == sorted(b.frames()[name][key]), name
+
+
+def test_same_article_in_two_files_is_one_document_with_both_sources(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    seed = next(seeds_dir.glob("000_*.txt"))
+    (tmp_path / "a.txt").write_bytes(seed.read_bytes())
+    (tmp_path / "b.txt").write_bytes(seed.read_bytes())
+    ds = core.build_dataset([tmp_path])
+    assert len(ds.documents) == 1
+    assert sorted(ds.documents[schemas.DOC.sources][0]) == [
+        str(tmp_path / "a.txt"),
+        str(tmp_path / "b.txt"),
+    ]
+
+
+def test_bad_file_is_reported_and_the_rest_still_builds(tmp_path: Path, seeds_dir: Path) -> None:
+    (tmp_path / "notes.xyz").write_text("hello", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    ds = core.build_dataset([seeds_dir, tmp_path, tmp_path / "missing.txt"])
+    assert len(ds.documents) == 2
+    failed = {Path(e["file"]).name: e["reason"] for e in ds.errors}
+    assert set(failed) == {"notes.xyz", "empty.txt", "missing.txt"}
+    assert all(reason.strip() for reason in failed.values())
+
+
+def test_on_error_raise_stops_at_the_first_bad_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    with pytest.raises(core.pipeline.DyadError) as info:
+        core.build_dataset([tmp_path], on_error="raise")
+    assert "empty.txt" in str(info.value)
+
+
+def test_unknown_backend_is_a_config_error(seeds_dir: Path) -> None:
+    with pytest.raises(ConfigError):
+        core.build_dataset([seeds_dir], backend="nonsense")
+
+
+def test_no_input_gives_empty_frames_with_contract_dtypes(tmp_path: Path) -> None:
+    ds = core.build_dataset([tmp_path])
+    for name, df in ds.frames().items():
+        assert df.empty
+        pd.testing.assert_series_equal(df.dtypes, schemas.empty_frame(name).dtypes)

@@ -1,0 +1,84 @@
+"""Stores on disk: round trip, validation on load, atomic replacement."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import core
+from core import schemas, store
+from core.errors import SchemaError, StoreError
+
+
+@pytest.fixture(scope="module")
+def seeds_ds(seeds_dir: Path) -> core.Dataset:
+    return core.build_dataset([seeds_dir])
+
+
+def test_round_trip_keeps_every_frame(tmp_path: Path, seeds_ds: core.Dataset) -> None:
+    core.save_dataset(seeds_ds, tmp_path / "store")
+    loaded = core.load_dataset(tmp_path / "store")
+    for name, df in seeds_ds.frames().items():
+        pd.testing.assert_frame_equal(loaded.frames()[name], df, check_like=False)
+    assert loaded.manifest["counts"] == seeds_ds.counts()
+
+
+def test_manifest_names_version_sources_counts_errors_timings(
+    tmp_path: Path, seeds_ds: core.Dataset
+) -> None:
+    core.save_dataset(seeds_ds, tmp_path / "store")
+    manifest = json.loads((tmp_path / "store" / "build.json").read_text())
+    assert {"version", "sources", "counts", "errors", "timings"} <= set(manifest)
+
+
+def test_loading_a_folder_that_is_not_a_store_names_it(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as info:
+        core.load_dataset(tmp_path)
+    assert str(tmp_path) in str(info.value) and "build.json" in str(info.value)
+
+
+def test_missing_frame_is_reported(tmp_path: Path, seeds_ds: core.Dataset) -> None:
+    core.save_dataset(seeds_ds, tmp_path / "store")
+    (tmp_path / "store" / "events.parquet").unlink()
+    with pytest.raises(StoreError, match="events.parquet"):
+        core.load_dataset(tmp_path / "store")
+
+
+def test_a_frame_that_breaks_the_contract_is_refused_on_load(
+    tmp_path: Path, seeds_ds: core.Dataset
+) -> None:
+    core.save_dataset(seeds_ds, tmp_path / "store")
+    docs = seeds_ds.documents.drop(columns=[schemas.DOC.title])
+    docs.to_parquet(tmp_path / "store" / "documents.parquet")
+    with pytest.raises(SchemaError, match="documents"):
+        core.load_dataset(tmp_path / "store")
+
+
+def test_failed_write_leaves_the_previous_store_usable(
+    tmp_path: Path, seeds_ds: core.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "store"
+    core.save_dataset(seeds_ds, out)
+    before = store.manifest_key(out)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    with pytest.raises(OSError):
+        core.save_dataset(seeds_ds, out)
+    monkeypatch.undo()
+    assert store.manifest_key(out) == before
+    assert len(core.load_dataset(out).documents) == len(seeds_ds.documents)
+    assert [p.name for p in tmp_path.iterdir()] == ["store"]  # no temporary folder left
+
+
+def test_manifest_key_changes_when_the_store_is_rewritten(
+    tmp_path: Path, seeds_ds: core.Dataset
+) -> None:
+    core.save_dataset(seeds_ds, tmp_path / "store")
+    first = store.manifest_key(tmp_path / "store")
+    seeds_ds.manifest["built_at"] = "later"
+    core.save_dataset(seeds_ds, tmp_path / "store")
+    assert store.manifest_key(tmp_path / "store") != first
