@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -46,7 +47,10 @@ def _build(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     progress = _Progress() if not args.quiet else None
     try:
-        ds = build_dataset(args.sources, backend=args.backend, progress=progress)
+        cache = None if args.no_cache else (args.cache or f"{args.out.rstrip('/')}.cache")
+        ds = build_dataset(
+            args.sources, backend=args.backend, progress=progress, jobs=args.jobs, cache_dir=cache
+        )
     finally:
         if progress:
             progress.close()
@@ -72,7 +76,8 @@ def _stats(args: argparse.Namespace) -> int:
     ds = load_dataset(args.store)
     m = ds.manifest
     print(f"store     {args.store}")
-    print(f"built     {m.get('built_at', '?')} (dyad {m.get('version', '?')}, {m.get('backend', '?')})")
+    print(f"built     {m.get('built_at', '?')} "
+          f"(dyad {m.get('version', '?')}, backend {m.get('backend', '?')})")
     for name, n in ds.counts().items():
         print(f"{name:<10}{n:>8}")
     print(f"{'errors':<10}{len(ds.errors):>8}")
@@ -86,6 +91,11 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("sources", nargs="+", help="files or folders (read recursively)")
     b.add_argument("--out", required=True, help="store folder to write")
     b.add_argument("--backend", default="rules", help="'rules' (default) or 'spacy:<pipeline>'")
+    b.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all)"
+    )
+    b.add_argument("--cache", help="per-document cache folder (default: OUT.cache)")
+    b.add_argument("--no-cache", action="store_true", help="redo every document")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_build)
     s = sub.add_parser("stats", help="print the counts of a store")

@@ -114,7 +114,9 @@ def _is_str_list(cell: Any) -> bool:
 def _column(dtype: str, nullable: bool, checks: list[pa.Check] | None = None) -> pa.Column:
     checks = list(checks or [])
     if dtype == _LIST:
-        checks.append(pa.Check(_is_str_list, element_wise=True, error="cell is not a list of strings"))
+        checks.append(
+            pa.Check(_is_str_list, element_wise=True, error="cell is not a list of strings")
+        )
     return pa.Column(dtype, nullable=nullable, checks=checks, coerce=dtype != _LIST)
 
 
