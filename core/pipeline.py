@@ -63,7 +63,8 @@ def _read_all(
             continue
         files.append(str(item))
         try:
-            docs = ingest.read_file(item)
+            docs, skipped = ingest.read_file_with_skips(item)
+            errors.extend(skipped)  # bad items of a multi-article file; the good ones build
         except DyadError as exc:
             errors.append(exc)
             continue
