@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -20,31 +21,75 @@ from core.errors import StoreError
 from core.pipeline import Dataset
 
 MANIFEST = "build.json"
+KEEP_VERSIONS = 2  # the current store and one previous version for rollback
+
+
+def _versions_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.versions"
+
+
+def _point(out: Path, version: Path) -> None:
+    """Atomically make ``out`` a link to ``version`` (rename of a fresh link over it)."""
+    tmp = out.parent / f".{out.name}.link-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(os.path.relpath(version, out.parent))
+    os.replace(tmp, out)
+
+
+def list_versions(out_dir: str | Path) -> list[Path]:
+    """The versions of a store, oldest first (the current one is what the link points to)."""
+    vdir = _versions_dir(Path(out_dir))
+    if not vdir.is_dir():
+        return []
+    return sorted(p for p in vdir.iterdir() if p.is_dir() and (p / MANIFEST).exists())
 
 
 def save_dataset(ds: Dataset, out_dir: str | Path) -> Path:
-    """Write the dataset to ``out_dir`` (replacing a previous store there atomically)."""
+    """Write the dataset as a new version of the store at ``out_dir``.
+
+    The frames are written into a fresh folder beside the store, then ``out_dir``
+    (a symbolic link) is switched to it in one atomic rename: readers see the old
+    store or the new one, never a half-written one, and a killed write leaves the
+    previous version in place. The previous version is kept for rollback.
+    """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    vdir = _versions_dir(out)
+    vdir.mkdir(exist_ok=True)
+    if out.exists() and not out.is_symlink():
+        if not (out / MANIFEST).exists() and any(out.iterdir()):
+            raise StoreError("refusing to replace a folder that is not a Dyad store", out)
+        # A plain-folder store (or an empty folder) becomes the first kept version.
+        os.replace(out, vdir / f"{time.strftime('%Y%m%dT%H%M%S')}-0-legacy")
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=vdir))
     try:
         for name, df in ds.frames().items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / MANIFEST).write_text(
             json.dumps(ds.manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        version = vdir / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+        os.replace(tmp, version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _point(out, version)
+    for old in list_versions(out)[:-KEEP_VERSIONS]:
+        if old.resolve() != out.resolve():
+            shutil.rmtree(old, ignore_errors=True)
     return out
+
+
+def rollback(out_dir: str | Path) -> Path:
+    """Point the store back at its previous version; returns that version's folder."""
+    out = Path(out_dir)
+    versions = list_versions(out)
+    current = out.resolve()
+    older = [v for v in versions if v.resolve() != current and v.name < current.name]
+    if not older:
+        raise StoreError("no previous version to roll back to", out)
+    _point(out, older[-1])
+    return older[-1]
 
 
 def read_manifest(store_dir: str | Path) -> dict:

@@ -71,7 +71,36 @@ def test_failed_write_leaves_the_previous_store_usable(
     monkeypatch.undo()
     assert store.manifest_key(out) == before
     assert len(core.load_dataset(out).documents) == len(seeds_ds.documents)
-    assert [p.name for p in tmp_path.iterdir()] == ["store"]  # no temporary folder left
+    versions = store.list_versions(out)
+    assert len(versions) == 1  # no half-written version kept
+    assert not [p for p in (tmp_path / ".store.versions").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_previous_version_is_kept_and_can_be_restored(
+    tmp_path: Path, seeds_ds: core.Dataset
+) -> None:
+    out = tmp_path / "store"
+    core.save_dataset(seeds_ds, out)
+    smaller = core.Dataset(**{**seeds_ds.frames(), "documents": seeds_ds.documents.iloc[:1]},
+                           manifest=dict(seeds_ds.manifest, built_at="later"))
+    for _ in range(3):
+        core.save_dataset(smaller, out)
+    assert len(store.list_versions(out)) == store.KEEP_VERSIONS
+    store.rollback(out)
+    assert len(core.load_dataset(out).documents) == 1  # the version before the last one
+    core.save_dataset(seeds_ds, out)
+    assert len(core.load_dataset(out).documents) == 2
+
+
+def test_a_folder_that_is_not_a_store_is_never_replaced(
+    tmp_path: Path, seeds_ds: core.Dataset
+) -> None:
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("years of work")
+    with pytest.raises(StoreError, match="not a Dyad store"):
+        core.save_dataset(seeds_ds, precious)
+    assert (precious / "chapter1.txt").read_text() == "years of work"
 
 
 def test_manifest_key_changes_when_the_store_is_rewritten(
