@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 
 from core.errors import DyadError
+from core.interop.cli import register as register_interop
 
 EXIT_OK, EXIT_ERROR, EXIT_NOTHING_BUILT = 0, 1, 2
 
@@ -101,6 +102,7 @@ def make_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="print the counts of a store")
     s.add_argument("store", help="store folder")
     s.set_defaults(func=_stats)
+    register_interop(sub)  # import gdelt|acled|plover, export
     return parser
 
 
