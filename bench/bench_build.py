@@ -64,7 +64,7 @@ def run_build(src: Path, out: Path, jobs: int, cache: bool) -> dict:
     _, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"build failed ({proc.returncode}):\n{err}")
-    manifest = json.loads((out / "build.json").read_text())
+    manifest = json.loads((out / "current" / "build.json").read_text())
     return {"seconds": seconds, "peak_rss_mb": peak / 1024, "manifest": manifest}
 
 

@@ -1,10 +1,10 @@
 """The command line as a user runs it: python -m core build / stats."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
+from core import store
 from tests.conftest import ROOT
 
 
@@ -18,10 +18,10 @@ def test_build_writes_frames_and_manifest_and_a_summary(tmp_path: Path, seeds_di
     out = tmp_path / "store"
     res = run("build", str(seeds_dir), "--out", str(out))
     assert res.returncode == 0, res.stderr
-    names = {p.name for p in out.iterdir()}
+    names = {p.name for p in store.current(out).iterdir()}
     assert names == {f"{f}.parquet" for f in
                      ("documents", "mentions", "entities", "events", "edges")} | {"build.json"}
-    manifest = json.loads((out / "build.json").read_text())
+    manifest = store.read_manifest(out)
     assert manifest["counts"]["documents"] == 2
     summary = res.stderr.strip().splitlines()[-1]
     assert summary.startswith("built 2 documents")
@@ -46,7 +46,7 @@ def test_bad_files_are_named_on_stderr_and_the_rest_builds(tmp_path: Path, seeds
     res = run("build", str(seeds_dir), str(bad), "--out", str(tmp_path / "store"))
     assert res.returncode == 0
     assert "scan.txt" in res.stderr and "Traceback" not in res.stderr
-    manifest = json.loads((tmp_path / "store" / "build.json").read_text())
+    manifest = store.read_manifest(tmp_path / "store")
     assert [Path(e["file"]).name for e in manifest["errors"]] == ["scan.txt"]
 
 

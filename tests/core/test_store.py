@@ -28,7 +28,7 @@ def test_manifest_names_version_sources_counts_errors_timings(
     tmp_path: Path, seeds_ds: core.Dataset
 ) -> None:
     core.save_dataset(seeds_ds, tmp_path / "store")
-    manifest = json.loads((tmp_path / "store" / "build.json").read_text())
+    manifest = json.loads((store.current(tmp_path / "store") / "build.json").read_text())
     assert {"version", "sources", "counts", "errors", "timings"} <= set(manifest)
 
 
@@ -40,7 +40,7 @@ def test_loading_a_folder_that_is_not_a_store_names_it(tmp_path: Path) -> None:
 
 def test_missing_frame_is_reported(tmp_path: Path, seeds_ds: core.Dataset) -> None:
     core.save_dataset(seeds_ds, tmp_path / "store")
-    (tmp_path / "store" / "events.parquet").unlink()
+    (store.current(tmp_path / "store") / "events.parquet").unlink()
     with pytest.raises(StoreError, match="events.parquet"):
         core.load_dataset(tmp_path / "store")
 
@@ -50,7 +50,7 @@ def test_a_frame_that_breaks_the_contract_is_refused_on_load(
 ) -> None:
     core.save_dataset(seeds_ds, tmp_path / "store")
     docs = seeds_ds.documents.drop(columns=[schemas.DOC.title])
-    docs.to_parquet(tmp_path / "store" / "documents.parquet")
+    docs.to_parquet(store.current(tmp_path / "store") / "documents.parquet")
     with pytest.raises(SchemaError, match="documents"):
         core.load_dataset(tmp_path / "store")
 
@@ -73,7 +73,7 @@ def test_failed_write_leaves_the_previous_store_usable(
     assert len(core.load_dataset(out).documents) == len(seeds_ds.documents)
     versions = store.list_versions(out)
     assert len(versions) == 1  # no half-written version kept
-    assert not [p for p in (tmp_path / ".store.versions").iterdir() if p.name.startswith(".tmp")]
+    assert not [p for p in (out / "versions").iterdir() if p.name.startswith(".tmp")]
 
 
 def test_previous_version_is_kept_and_can_be_restored(
@@ -111,3 +111,17 @@ def test_manifest_key_changes_when_the_store_is_rewritten(
     seeds_ds.manifest["built_at"] = "later"
     core.save_dataset(seeds_ds, tmp_path / "store")
     assert store.manifest_key(tmp_path / "store") != first
+
+
+def test_a_flat_store_from_an_older_writer_is_read_and_upgraded(
+    tmp_path: Path, seeds_ds: core.Dataset
+) -> None:
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name, df in seeds_ds.frames().items():
+        df.to_parquet(flat / f"{name}.parquet", index=False)
+    (flat / "build.json").write_text(json.dumps(seeds_ds.manifest, default=str))
+    assert len(core.load_dataset(flat).documents) == 2
+    core.save_dataset(seeds_ds, flat)
+    assert len(store.list_versions(flat)) == 2  # the flat files were kept as a version
+    assert len(core.load_dataset(flat).documents) == 2
