@@ -1,0 +1,2 @@
+"""Evaluation of pipeline stages on the hand-marked development sets in
+``core/resources/devsets`` (``python -m core.evaluation.entities``)."""
