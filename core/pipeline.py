@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from core import extract_entities, extract_events, graph, ingest, resolve, schemas
+from core import extract_entities, extract_events, graph, ingest, resolve, schemas, topics
 from core.cache import Cache, code_fingerprint
 from core.errors import ConfigError, DyadError, IngestError
 from core.ids import stable_id
@@ -87,7 +87,8 @@ def _document_rows(docs: list[Document]) -> list[dict[str, Any]]:
     rows = []
     for d in docs:
         row = asdict(d)
-        row["n_words"] = len(d.text.split())
+        row[schemas.DOC.n_words] = len(d.text.split())
+        row[schemas.DOC.topics] = topics.document_topics(f"{d.title}\n{d.text}")
         rows.append(row)
     return rows
 

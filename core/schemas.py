@@ -38,6 +38,7 @@ _SPEC: dict[str, dict[str, tuple[str, bool]]] = {
         "format": (_STR, False),
         "text": (_STR, False),
         "n_words": (_INT, False),
+        "topics": (_LIST, False),
     },
     "mentions": {
         "mention_id": (_STR, False),

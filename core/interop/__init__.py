@@ -32,6 +32,7 @@ from core.errors import IngestError
 from core.ids import stable_id
 from core.model import COUNTRY, ORGANIZATION
 from core.pipeline import Dataset, __version__
+from core.topics import document_topics
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
@@ -287,6 +288,7 @@ class Collector:
                 schemas.DOC.format: fmt,
                 schemas.DOC.text: text,
                 schemas.DOC.n_words: len(text.split()),
+                schemas.DOC.topics: document_topics(text) if text else [],
             }
         else:
             if file not in known[schemas.DOC.sources]:

@@ -80,7 +80,7 @@ def make_ds(prefix: str = "", rebuilt: bool = False, without: tuple[str, ...] = 
         spans[doc_id] = (text, starts)
         doc_rows.append({"doc_id": doc_id, "source": f"{doc_id}.txt", "sources": [f"{doc_id}.txt"],
                          "title": doc_id, "published": "2025-07-09", "url": None, "format": "txt",
-                         "text": text, "n_words": len(text.split())})
+                         "text": text, "n_words": len(text.split()), "topics": []})
     men_rows = []
     for doc_id, sid, surface, key in MENTIONS:
         if doc_id not in docs or key not in keys:

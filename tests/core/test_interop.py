@@ -375,7 +375,7 @@ def synthetic() -> core.Dataset:
     docs = [{
         "doc_id": "d1", "source": "news/a.txt", "sources": ["news/a.txt"], "title": "Talks",
         "published": date(2024, 3, 1), "url": "https://news.example.com/a", "format": "txt",
-        "text": text, "n_words": len(text.split()),
+        "text": text, "n_words": len(text.split()), "topics": [],
     }]
     ents = [
         {"entity_id": "e1", "name": "Recep Tayyip Erdoğan", "type": "PERSON", "country": "TUR",

@@ -53,7 +53,7 @@ def test_extra_or_missing_columns_are_refused() -> None:
 def test_dates_come_back_as_dates_with_nulls_kept() -> None:
     row = {c: None for c in schemas.COLUMNS["documents"]}
     row.update(doc_id="d1", source="a.txt", sources=["a.txt"], title="t", format="txt",
-               text="body", n_words=1)
+               text="body", n_words=1, topics=[])
     df = schemas.to_frame("documents", [row, dict(row, doc_id="d2", published="2025-07-09")])
     assert df["published"].dtype == "datetime64[ns]"
     assert pd.isna(df["published"][0])
