@@ -15,7 +15,7 @@ COPY core ./core
 COPY dashboard ./dashboard
 COPY seeds ./seeds
 COPY .streamlit ./.streamlit
-RUN pip install . && mkdir -p /data && chown dyad:dyad /data
+RUN pip install ".[auth]" && mkdir -p /data && chown dyad:dyad /data
 
 USER dyad
 # The samples are built at image build time so the first start is instant.
