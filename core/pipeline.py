@@ -6,10 +6,13 @@ typed records (core.model); frames are made here, at the edge, through core.sche
 
 from __future__ import annotations
 
+import functools
+import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +24,11 @@ from core import extract_entities, extract_events, graph, ingest, resolve, schem
 from core.cache import Cache, code_fingerprint
 from core.errors import ConfigError, DyadError, IngestError
 from core.ids import stable_id
-from core.model import AnnotatedDocument, Document
+from core.model import COUNTRY, AnnotatedDocument, Document, Entity, Event
 
 __version__ = "0.1.0"
+
+log = logging.getLogger(__name__)
 
 # Below this many documents, starting worker processes costs more than it saves.
 MIN_PARALLEL_DOCS = 40
@@ -93,76 +98,132 @@ def _document_rows(docs: list[Document]) -> list[dict[str, Any]]:
     return rows
 
 
-def _annotate_chunk(docs: list[Document], backend: str) -> list[AnnotatedDocument | DyadError]:
+def _annotate_chunk(
+    docs: list[Document], backend: str
+) -> list[tuple[list, list, object] | DyadError]:
     """Annotate documents (in a worker process when jobs > 1); errors come back as values."""
-    out: list[AnnotatedDocument | DyadError] = []
+    out: list[tuple[list, list, object] | DyadError] = []
     for doc in docs:
         try:
             ad = extract_entities.annotate(doc, backend)
-            ad.parse = None  # backend objects stay in the worker; events re-derive what they need
-            out.append(ad)
         except ConfigError:
             raise  # a wrong backend affects every document: stop at once
         except DyadError as exc:
             out.append(exc)
+            continue
         except Exception as exc:  # a bug must not sink the batch; report it for this document
             out.append(DyadError(f"entity extraction failed: {type(exc).__name__}: {exc}",
                                  doc.source))
+            continue
+        # A tokens-only parse (rules backend) tells events nothing: don't ship it around.
+        out.append((ad.sentences, ad.mentions, ad.parse if _has_dependencies(ad.parse) else None))
     return out
+
+
+def _events_chunk(items: list[tuple[AnnotatedDocument, dict[str, Entity]]]) -> list[list[Event]]:
+    return [extract_events.extract_events(ad, entities) for ad, entities in items]
+
+
+def _has_dependencies(parse: object) -> bool:
+    has = getattr(parse, "has_annotation", None)
+    return bool(has and has("DEP"))
 
 
 def _chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _annotate_all(
-    docs: list[Document],
-    backend: str,
-    jobs: int,
+class _Pool:
+    """Worker processes, started only when a stage has enough work to be worth it."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._executor: ProcessPoolExecutor | None = None
+        self.broken = False
+
+    def submit_all(self, fn: Callable[[list], list], chunks: list[list]) -> list[Future] | None:
+        if self.broken:
+            return None
+        try:
+            if self._executor is None:
+                ctx = multiprocessing.get_context("forkserver")
+                self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+            return [self._executor.submit(fn, chunk) for chunk in chunks]
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("cannot use worker processes (%s); working in this process", exc)
+            self.broken = True
+            return None
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+
+
+def _run_stage(
+    stage: str,
+    fn: Callable[[list], list],
+    inputs: list,
+    keys: list[str] | None,
     store_cache: Cache | None,
+    pool: _Pool | None,
+    jobs: int,
     progress: ProgressFn | None,
-) -> list[AnnotatedDocument | DyadError]:
-    """annotate() every document, from the cache where it can, in parallel when jobs > 1."""
-    results: dict[int, AnnotatedDocument | DyadError] = {}
+) -> list:
+    """Map ``fn`` over inputs in chunks: from the cache where it can, in the pool if any.
+
+    ``fn`` takes a list of inputs and returns one result per input; results that are
+    DyadErrors are not cached. Order is kept, so output never depends on ``jobs``.
+    """
+    results: list = [None] * len(inputs)
     todo: list[int] = []
-    keys: dict[int, str] = {}
-    for i, doc in enumerate(docs):
-        if store_cache is not None:
-            keys[i] = stable_id(doc.doc_id, backend, code_fingerprint())
-            hit = store_cache.get("annotate", keys[i])
-            if hit is not None:
-                sentences, mentions = hit
-                results[i] = AnnotatedDocument(doc, sentences, mentions)
-                continue
-        todo.append(i)
-    done = len(results)
+    for i in range(len(inputs)):
+        hit = store_cache.get(stage, keys[i]) if store_cache and keys else None
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append(i)
+    done = len(inputs) - len(todo)
     if progress:
-        progress(done, len(docs), "entities")
-
-    def collect(indices: list[int], chunk_out: list[AnnotatedDocument | DyadError]) -> None:
-        nonlocal done
-        for i, res in zip(indices, chunk_out, strict=True):
-            results[i] = res
-            if store_cache is not None and isinstance(res, AnnotatedDocument):
-                store_cache.put("annotate", keys[i], (res.sentences, res.mentions))
-        done += len(indices)
-        if progress:
-            progress(done, len(docs), "entities")
-
+        progress(done, len(inputs), stage)
     batches = _chunks(todo, max(1, min(32, len(todo) // (jobs * 4) or 1)))
-    if jobs <= 1 or len(todo) < MIN_PARALLEL_DOCS:
-        for batch in batches:
-            collect(batch, _annotate_chunk([docs[i] for i in batch], backend))
-    else:
-        ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = [
-                pool.submit(_annotate_chunk, [docs[i] for i in batch], backend)
-                for batch in batches
-            ]
-            for batch, fut in zip(batches, futures, strict=True):
-                collect(batch, fut.result())
-    return [results[i] for i in range(len(docs))]
+
+    def run(batch: list[int], future: Future | None) -> list:
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:  # a worker died (killed, out of memory): do it here
+                if not pool.broken:
+                    log.warning("a worker process died; %s continues in this process", stage)
+                pool.broken = True
+        return fn([inputs[i] for i in batch])
+
+    chunks = [[inputs[i] for i in b] for b in batches]
+    futures = pool.submit_all(fn, chunks) if pool and len(todo) >= MIN_PARALLEL_DOCS else None
+    futures = futures or [None] * len(batches)
+    for batch, future in zip(batches, futures, strict=True):
+        out = run(batch, future)
+        for i, res in zip(batch, out, strict=True):
+            results[i] = res
+            if store_cache and keys and not isinstance(res, DyadError):
+                store_cache.put(stage, keys[i], res)
+        done += len(batch)
+        if progress:
+            progress(done, len(inputs), stage)
+    return results
+
+
+def _entities_for(ad: AnnotatedDocument, entities: dict[str, Entity],
+                  countries: dict[str, Entity]) -> dict[str, Entity]:
+    """What event extraction reads of the entities: the document's own, and every country."""
+    own = {m.entity_id: entities[m.entity_id] for m in ad.mentions if m.entity_id in entities}
+    return {**countries, **own}
+
+
+def _events_key(ad: AnnotatedDocument, subset: dict[str, Entity], backend: str) -> str:
+    mentions = [(m.start, m.end, m.entity_id) for m in ad.mentions]
+    ents = sorted((e.entity_id, e.type, e.country, e.name) for e in subset.values())
+    return stable_id(ad.document.doc_id, ad.document.published, backend, code_fingerprint(),
+                     mentions, ents)
 
 
 def build_dataset(
@@ -200,25 +261,34 @@ def build_dataset(
     if on_error == "raise" and errors:
         raise errors[0]
 
-    annotated: list[AnnotatedDocument] = []
-    for res in _annotate_all(docs, backend, jobs, store_cache, progress):
-        if isinstance(res, DyadError):
-            if on_error == "raise":
-                raise res
-            errors.append(res)
-        else:
-            annotated.append(res)
-    t = step("entities", t)
+    pool = _Pool(jobs) if jobs > 1 else None
+    try:
+        keys = [stable_id(d.doc_id, backend, code_fingerprint()) for d in docs]
+        annotated: list[AnnotatedDocument] = []
+        outs = _run_stage("entities", functools.partial(_annotate_chunk, backend=backend),
+                          docs, keys, store_cache, pool, jobs, progress)
+        for doc, res in zip(docs, outs, strict=True):
+            if isinstance(res, DyadError):
+                if on_error == "raise":
+                    raise res
+                errors.append(res)
+            else:
+                annotated.append(AnnotatedDocument(doc, *res))
+        t = step("entities", t)
 
-    entities = resolve.resolve(annotated)
-    by_entity = {e.entity_id: e for e in entities}
-    t = step("resolve", t)
+        entities = resolve.resolve(annotated)
+        by_entity = {e.entity_id: e for e in entities}
+        countries = {e.entity_id: e for e in entities if e.type == COUNTRY}
+        t = step("resolve", t)
 
-    events = []
-    for i, ad in enumerate(annotated):
-        events.extend(extract_events.extract_events(ad, by_entity))
-        if progress:
-            progress(i + 1, len(annotated), "events")
+        items = [(ad, _entities_for(ad, by_entity, countries)) for ad in annotated]
+        keys = [_events_key(ad, subset, backend) for ad, subset in items]
+        per_doc = _run_stage("events", _events_chunk, items, keys, store_cache, pool, jobs,
+                             progress)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    events = [ev for evs in per_doc for ev in evs]
     extract_events.cluster_events(events)
     t = step("events", t)
 

@@ -7,7 +7,7 @@ or through ``COLUMNS[frame]``; nothing else spells a column name as a literal.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -174,15 +174,22 @@ def _normalise_cell_lists(df: pd.DataFrame, frame: str) -> pd.DataFrame:
 
 
 def to_frame(frame: str, records: Iterable[Any]) -> pd.DataFrame:
-    """Build a validated frame from dataclass records or dicts."""
-    rows = [asdict(r) if is_dataclass(r) else dict(r) for r in records]
+    """Build a validated frame from dataclass records or dicts (column by column: fast)."""
+    rows = list(records)
     if not rows:
         return empty_frame(frame)
-    df = pd.DataFrame(rows)
-    missing = [c for c in COLUMNS[frame] if c not in df.columns]
+    first = rows[0]
+    if is_dataclass(first):
+        names = {f.name for f in fields(first)}
+        get = getattr
+    else:
+        names = set(first)
+        get = dict.get  # type: ignore[assignment]
+    missing = [c for c in COLUMNS[frame] if c not in names]
     if missing:
         raise SchemaError(f"{frame}: records lack columns {missing}")
-    return validate(frame, df[COLUMNS[frame]])
+    df = pd.DataFrame({col: [get(r, col) for r in rows] for col in COLUMNS[frame]})
+    return validate(frame, df)
 
 
 def validate(frame: str, df: pd.DataFrame) -> pd.DataFrame:
