@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.evaluate")
+    parser = argparse.ArgumentParser(prog="python -m core.evaluate", add_help=False)
     parser.add_argument("what", choices=["entities", "events"])
     args, rest = parser.parse_known_args(argv)
     module = importlib.import_module(f"core.evaluation.{args.what}")

@@ -119,11 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", action="append",
                         help="backend to score (repeatable); default: all available")
     parser.add_argument("--errors", action="store_true", help="list every wrong mention")
+    parser.add_argument("--set", type=Path, default=DEVSET, help="JSONL set to score")
     args = parser.parse_args(argv)
     status = 0
     for backend in args.backend or available_backends():
         try:
-            result = evaluate(backend)
+            result = evaluate(backend, args.set)
         except ConfigError as exc:
             print(f"backend {backend}: {exc}", file=sys.stderr)
             status = 2

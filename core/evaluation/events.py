@@ -151,9 +151,10 @@ def evaluate(path: Path = DEVSET) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--set", type=Path, default=DEVSET, help="JSONL set to score")
     args = parser.parse_args(argv)
     try:
-        res = evaluate()
+        res = evaluate(args.set)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
