@@ -1,0 +1,45 @@
+"""Events: the filtered events; a selected row shows its evidence and document."""
+
+import html
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import downloads
+
+TABLE = "events_table"
+COL = data.COL
+
+cur = data.current()
+st.title("Events")
+data.stop_if_no_events(cur)
+
+table = data.events_table(cur.prep, cur.view.events)
+if len(cur.view.events) > len(table):
+    st.caption(f"Showing the {len(table):,} newest of {len(cur.view.events):,} events; "
+               "the downloads hold all of them.")
+picked = st.dataframe(
+    table, key=TABLE, on_select="rerun", selection_mode="single-row", hide_index=True,
+    column_config={
+        COL.event_id: None, COL.confidence: st.column_config.NumberColumn(format="%.2f"),
+    },
+)
+# A selection made before the filters changed may point past the new table.
+rows = [r for r in (picked.selection.rows if picked else []) if r < len(table)]
+if not rows:
+    st.caption("Select a row to read its evidence and document.")
+else:
+    event = data.event_by_id(cur.view, table.iloc[rows[0]][COL.event_id])
+    if event is not None:
+        st.subheader("Evidence")
+        # st.html, not st.markdown: no Markdown or LaTeX ($120K...) is read into article text.
+        st.html(data.evidence_html(cur.prep, event))
+        st.caption("Highlighted: actor (blue), target (orange), trigger (green).")
+        doc = data.document(cur.prep, event["doc_id"])
+        if doc is not None:
+            with st.expander(f"Document: {data.md_escape(doc['title'])}", expanded=False):
+                st.caption(data.document_caption(doc))
+                st.html(f'<div style="white-space:pre-wrap">{html.escape(doc["text"])}</div>')
+
+st.divider()
+downloads.frame_buttons(data.events_export(cur.prep, cur.view.events), "dyad-events", "Events")
