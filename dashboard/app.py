@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # streamlit puts dashboard/ on the path, not the 
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data, filters  # noqa: E402
+from dashboard import auth, data, filters  # noqa: E402
 
 # Not "pages/": Streamlit would treat that folder as a v1 multipage app and run a page
 # without this entry point when a deep link (/map?country=IRN) opens a new session.
@@ -36,10 +36,15 @@ PAGE_SPECS = [  # (file, title, icon)
 def main() -> None:
     # A local icon file: a material-icon favicon would be fetched from fonts.gstatic.com.
     st.set_page_config(page_title="Dyad", page_icon=str(FAVICON), layout="wide")
-    page = st.navigation([
-        st.Page(PAGES / file, title=title, icon=icon, default=i == 0)
-        for i, (file, title, icon) in enumerate(PAGE_SPECS)
-    ])
+    signed_in = auth.current_role() is not None
+    page = st.navigation(
+        [
+            st.Page(PAGES / file, title=title, icon=icon, default=i == 0)
+            for i, (file, title, icon) in enumerate(PAGE_SPECS)
+        ],
+        position="sidebar" if signed_in else "hidden",
+    )
+    auth.require_login()  # draws the sign-in form and stops until someone is signed in
     store, is_default = data.store_from_args(sys.argv[1:], dict(os.environ))
     data.ensure_store(store, is_default)
     prep = data.load(store)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import uploads
 from core.errors import DyadError
-from dashboard import data
+from dashboard import auth, data
 
 UPLOAD = "sources_upload"
 REBUILD = "sources_rebuild"
@@ -30,6 +30,10 @@ if cur.prep.notes:
         st.dataframe({"Note": cur.prep.notes}, hide_index=True, key="sources_notes")
 with st.expander("Build manifest"):
     st.code(data.manifest_text(cur.prep.ds.manifest), language="json")
+
+if not auth.can_edit():
+    st.caption("Adding articles and rebuilding the store need the editor role.")
+    st.stop()
 
 st.subheader("Add articles")
 limits = uploads.DEFAULT
@@ -70,3 +74,4 @@ if st.button("Rebuild from the recorded sources", key=REBUILD,
         st.error(data.md_escape(exc))
     else:
         st.rerun()
+

@@ -268,3 +268,28 @@ def test_corrections_are_shown_and_a_new_one_refreshes_the_view(
     assert {m.label: m.value for m in _page(at, "overview").metric}["Events"] == (
         f"{len(ev) - 1:,}"
     )
+
+
+def test_read_only_mode_hides_uploads_and_rebuilds(synthetic_store: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DYAD_READ_ONLY", "1")
+    at = _page(_app(synthetic_store, monkeypatch), "sources")
+    assert not at.get("file_uploader")
+    assert not [b for b in at.button if "Rebuild" in b.label]
+    assert any("editor role" in c.value for c in at.caption)
+
+
+def test_password_gate_keeps_every_page_shut(synthetic_store: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.passwords import hash_password
+    from dashboard import auth
+
+    monkeypatch.setenv("DYAD_PASSWORD_HASH", hash_password("correct horse"))
+    at = _app(synthetic_store, monkeypatch)
+    assert not at.exception
+    assert not at.metric and not at.dataframe  # nothing from the store before signing in
+    at.text_input(key=auth.PASSWORD_KEY).input("correct horse")
+    next(b for b in at.button if b.label == auth.SUBMIT_LABEL).click()
+    at.run()
+    assert not at.exception
+    assert at.metric  # the Overview's figures
