@@ -25,4 +25,5 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"
 
-CMD ["streamlit", "run", "dashboard/app.py", "--server.address=0.0.0.0", "--server.port=8501"]
+# A store on a fresh volume (DYAD_DATA) starts as the samples; later uploads add to it.
+CMD ["sh", "-c", "if [ -n \"$DYAD_DATA\" ] && [ ! -e \"$DYAD_DATA/current\" ]; then python -m core build seeds --out \"$DYAD_DATA\" --jobs 1 --no-cache; fi; exec streamlit run dashboard/app.py --server.address=0.0.0.0 --server.port=8501"]
