@@ -241,6 +241,20 @@ def current_role() -> Role | None:
     return None
 
 
+def who() -> str:
+    """A name for the corrections log: the signed-in e-mail, else the role or 'local'."""
+    try:
+        cfg = config()
+    except ConfigError:
+        return ""
+    if cfg.mode == "oidc":
+        return str(st.user.get("email") or "")
+    if cfg.mode == "open":
+        return "local"
+    role = current_role()
+    return role.value if role else ""
+
+
 def can_edit() -> bool:
     """Whether this session may upload, rebuild and curate."""
     return current_role() is Role.EDITOR

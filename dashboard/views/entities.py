@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import data
-from dashboard.components import charts, downloads
+from dashboard.components import charts, curation, downloads
 
 TABLE = "entities_table"
 PROFILE = "entities_profile"
@@ -23,7 +23,7 @@ cur = data.current()
 st.title("Entities")
 data.stop_if_no_events(cur)
 
-table = data.entities_table(cur.view).head(data.TABLE_LIMIT)
+table = data.entities_table_for(cur).head(data.TABLE_LIMIT)
 ids = table[COL.entity_id].tolist()
 st.dataframe(
     table, key=TABLE, on_select=partial(_follow_table, ids), selection_mode="single-row",
@@ -35,10 +35,11 @@ entity_id = st.selectbox(
     "Profile of", ids, key=PROFILE, format_func=lambda e: cur.prep.names.get(e, e),
 )
 if entity_id:
-    prof = data.entity_profile(cur.prep, cur.view, entity_id)
+    prof = data.entity_profile_for(cur, entity_id)
     ent = prof.entity
     st.subheader(data.md_escape(ent["name"]), anchor=False)
     st.caption(data.entity_caption(ent))
+    curation.entity_editor(entity_id)
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Counterparts**")
@@ -59,5 +60,8 @@ if entity_id:
         )
 
 st.divider()
-downloads.frame_buttons(cur.view.entities, "dyad-entities", "Entities")
-downloads.frame_buttons(cur.view.mentions, "dyad-mentions", "Mentions")
+downloads.frame_buttons(data.entities_export_for(cur), "dyad-entities", "Entities")
+if cur.large:
+    st.caption("Mentions are not offered as a download for a store this large.")
+else:
+    downloads.frame_buttons(cur.view.mentions, "dyad-mentions", "Mentions")

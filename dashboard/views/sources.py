@@ -5,6 +5,7 @@ import streamlit as st
 from core import uploads
 from core.errors import DyadError
 from dashboard import auth, data
+from dashboard.components import curation
 
 UPLOAD = "sources_upload"
 REBUILD = "sources_rebuild"
@@ -13,11 +14,11 @@ COL = data.COL
 
 cur = data.current()
 st.title("Sources")
-if cur.view.events.empty:
+if data.n_events(cur) == 0:
     st.info(data.NO_EVENTS, icon="🔎")
 
 st.subheader("Documents")
-st.dataframe(data.documents_table(cur.view.documents), hide_index=True, key="sources_docs",
+st.dataframe(data.documents_for(cur), hide_index=True, key="sources_docs",
              column_config={COL.doc_id: None})
 
 st.subheader("Build errors")
@@ -30,6 +31,8 @@ if cur.prep.notes:
         st.dataframe({"Note": cur.prep.notes}, hide_index=True, key="sources_notes")
 with st.expander("Build manifest"):
     st.code(data.manifest_text(cur.prep.ds.manifest), language="json")
+
+curation.history()
 
 if not auth.can_edit():
     st.caption("Adding articles and rebuilding the store need the editor role.")

@@ -293,3 +293,43 @@ def test_password_gate_keeps_every_page_shut(synthetic_store: Path,
     at.run()
     assert not at.exception
     assert at.metric  # the Overview's figures
+
+
+def _submit(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def test_editor_merges_two_entities_and_undoes_it_from_the_dashboard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.gen_store import write_store
+
+    store = write_store(tmp_path / "store", 300, seed=5)
+    at = _page(_app(store, monkeypatch), "entities")
+    first, second = _table(at)[data.COL.name].iloc[:2]
+    before = len(load_dataset(store).entities)
+    at.selectbox(key="entities_profile").set_value(
+        _table(at)[data.COL.entity_id].iloc[0]).run()
+    # Form widgets take their values with the submit click.
+    at.multiselect(key="cur_merge_ids").set_value([_table(at)[data.COL.entity_id].iloc[1]])
+    at.text_input(key="cur_merge_name").input(f"{first} / {second}")
+    _submit(at, "Merge")
+    assert not at.exception
+    _page(at, "overview")
+    assert {m.label: m.value for m in at.metric}["Entities"] == f"{before - 1:,}"
+    from core.curation import CorrectionLog
+
+    assert [e.action for e in CorrectionLog(store).entries()[0]] == ["merge_entities"]
+    _page(at, "sources")
+    _submit(at, "Undo")
+    _page(at, "overview")
+    assert {m.label: m.value for m in at.metric}["Entities"] == f"{before:,}"
+
+
+def test_viewers_see_no_correction_forms(synthetic_store: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DYAD_READ_ONLY", "1")
+    at = _page(_app(synthetic_store, monkeypatch), "entities")
+    assert not [e for e in at.expander if e.label == "Correct this entity"]
+    assert not [b for b in at.button if b.label in ("Merge", "Rename", "Not an entity")]
