@@ -7,7 +7,14 @@ How one sentence becomes events:
    attack", "reiterated its full support") with their inflections. A trigger inside an
    entity name is ignored. A trigger that governs another ("refused to meet", "threatened
    to impose sanctions") absorbs it: REJECT / THREATEN with a mode, never the positive type.
-   Negated ("did not meet") or hypothetical ("if ... would attack") triggers give nothing.
+   Negated ("did not meet", "have yet to agree"), hypothetical ("if ... would attack",
+   "the planned meeting") or prevented ("banned women from attending") triggers give
+   nothing; "said it would" / "vowed they will" is a stated intention and counts (an
+   announced act of force becomes THREATEN). Phrases that name things ("riot police",
+   "armed forces") are masked first; bare forms of ambiguous verbs ("let them back") only
+   count after "to" or a modal. Among phrases of as many words at one place, the tightest
+   match wins ("held a general strike" is a strike, not "held ... to protest"). Passives are
+   found in both orders: "X was arrested by Y" and "sanctions were imposed on X by Y".
 2. Participants: mentions are grouped into noun phrases ("Iraqi Prime Minister Mohammed
    Shia al-Sudani" is one phrase whose head is the person; "Iran's intelligence minister,
    Esmail Khatib" too). The actor is the nearest phrase left of the trigger in its clause
@@ -20,7 +27,11 @@ How one sentence becomes events:
    attack on", "Iran is a staunch supporter of") only counts with its actor right before
    it: "they discussed new sanctions against Moscow" reports no sanction.
    When ``ad.parse`` is a spaCy Doc with a dependency parse, the subject of the trigger's
-   verb is preferred as actor.
+   verb is preferred as actor. Wire phrasing: "talks between A and B" gives A and B; in a
+   passive the by-phrase acts and the subject (or, for aid and extradition, the to-phrase)
+   receives; "Ethiopian troops were deployed" belongs to the troops' owner; "welcomed the
+   decision by Serbia" targets Serbia; "police raided" is COERCE, "protesters stormed" is
+   PROTEST; a place is never the other side of a verbal act.
 3. Place: a place the sentence names after "in/at/near" (not "the situation in Syria"),
    else for meetings and material events the place of the same actor's earlier event in
    the document, else the dateline / lede place of the document; verbal events (accuse,
@@ -72,7 +83,7 @@ _FUNCTION_WORDS = frozenset(
     "with to for on against of between into about over upon at from in by and or the a an"
     .split()
 )
-_DEMONYM_END = re.compile(r"(?:ians?|ans?|ish|ese|is?|ic|ch|ots?|ers?)$", re.IGNORECASE)
+_DEMONYM_END = re.compile(r"(?:ians?|ans?|ish|sh|ese|is?|ic|ch|ots?|ers?|ek|ss)$", re.IGNORECASE)
 _WORD = re.compile(r"[\w'’.-]+|[(),;:&]")
 _POSSESSIVE = re.compile(r"^\s*['’]s?\b")
 
@@ -90,6 +101,10 @@ class _Trigger:
     nominal: bool = False
     confidence: float = 0.7
     target_preps: tuple[str, ...] = ()
+    reciprocal: bool = False  # "Russia and Ukraine swapped prisoners": both sides act
+    subject_only: bool = False  # "A Russian missile strike ... killed": the noun is the subject
+    police_type: str | None = None  # "police raided ...": the act of a police force is this type
+    passive_form: bool = False  # "sanctions were imposed on ...": the noun comes first
 
 
 @dataclass
@@ -100,14 +115,21 @@ class _TypeSpec:
     realis_only: bool = False
     requires_target: bool = False
     object_preps: frozenset[str] = frozenset()  # "fired a missile at Israel": a target
+    verbal: bool = False  # a verbal act (PLOVER quad): a place is never its other side
+    by_marks_target: bool = False  # "welcomed the decision by Serbia": Serbia is the target
+    recipient_preps: tuple[str, ...] = ()  # "extradited X to France": the to-phrase is the target
+    passive_theme_actor: bool = False  # "Ethiopian troops were deployed": the owner acts
     confidence: float = 0.7
-    mode_cues: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    mode_cues: list[str] = field(default_factory=list)  # modes in lexicon order
+    cue_rx: re.Pattern[str] | None = None  # one pass over a sentence: group c<i> = mode i
+    mode_by_order: bool = False  # the first cue in lexicon order wins, wherever it is
 
 
 @dataclass
 class _Lexicon:
-    # first word of a trigger (lower case, every inflection) -> (regex, trigger) by priority
-    index: dict[str, list[tuple[re.Pattern[str], _Trigger]]]
+    # first word of a trigger (lower case, every inflection) -> (words, regex, trigger) by
+    # priority (most words first)
+    index: dict[str, list[tuple[int, re.Pattern[str], _Trigger]]]
     triggers: dict[str, _Trigger]
     types: dict[str, _TypeSpec]
     title_words: frozenset[str]
@@ -124,6 +146,12 @@ class _Lexicon:
     pronoun_rx: re.Pattern[str]
     pronoun_kind: dict[str, str]
     embedded_modes: dict[str, dict[str, str]]
+    non_triggers: re.Pattern[str] | None
+    bare_ambiguous: frozenset[str]
+    bare_licensers: frozenset[str]
+    intention: re.Pattern[str]  # "said it would", "vowed they would": an intention
+    speech_forms: frozenset[str]  # said, vowed, warned ...
+    irrealis: frozenset[str]  # "planned", "proposed": an act noun that has not happened
 
 
 def _inflections(lemma: str, irregular: dict[str, list[str]]) -> list[str]:
@@ -159,7 +187,15 @@ def _plurals(word: str) -> list[str]:
     return [word + "s", word]
 
 
-_GAP = r"(?:[\s,]+(?!(?:but|while|who|which|that|said)\b)[\w'’$%.-]+){0,3}?"
+_GAP = r"(?:[\s,]+(?!(?:but|while|who|which|that|said)\b)[\w'’$%.-]+(?:,\d+)*){0,4}?"
+
+
+def _word_forms(alt: str, verbal_first: bool, irregular: dict[str, list[str]]) -> list[str]:
+    """Forms of one alternative: "carry_out" -> carried out, carries out ...; "talk" -> talks."""
+    words = alt.split("_")
+    if verbal_first:
+        return [" ".join([f, *words[1:]]) for f in _inflections(words[0], irregular)]
+    return [" ".join([*words[:-1], f]) for f in _plurals(words[-1])]
 
 
 def _pattern_rx(pattern: str, verbal: bool, irregular: dict[str, list[str]]) -> str:
@@ -171,21 +207,65 @@ def _pattern_rx(pattern: str, verbal: bool, irregular: dict[str, list[str]]) -> 
             continue
         alts: list[str] = []
         for a in w.split("|"):
-            if verbal and i == 0:
-                alts.extend(_inflections(a, irregular))
-            elif not verbal:
-                alts.extend(_plurals(a))
-            else:
-                alts.append(a)
-        alt_rx = "|".join(re.escape(a) for a in sorted(set(alts), key=len, reverse=True))
+            # Content words after the verb also match their plural ("block * highway(s)").
+            alts.extend(_word_forms(a, verbal and i == 0, irregular))
+        alt_rx = "|".join(re.escape(a).replace(r"\ ", r"\s+")
+                          for a in sorted(set(alts), key=len, reverse=True))
         out += ("" if i == 0 else r"\s+") + f"(?:{alt_rx})"
     return rf"(?<![\w-]){out}(?![\w-])"
+
+
+_AUX_PASSIVE = (r"(?:(?:have|has|had)\s+(?:also\s+|now\s+|already\s+)?been|was|were|is|are|"
+                r"will\s+be|would\s+be|being|be)")
+
+
+def _passive_rx(pattern: str, irregular: dict[str, list[str]]) -> tuple[str, list[str]] | None:
+    """"impose * sanctions" -> "sanctions were imposed": the object noun before a passive
+    verb. Only for verb + gap + noun patterns; returns the regex and the nouns' forms."""
+    words = pattern.split()
+    if len(words) != 3 or words[1] != "*" or "*" in words[2]:
+        return None
+    verbs: list[str] = []
+    for a in words[0].split("|"):
+        if "_" in a:
+            continue  # "carry_out": a particle verb has no simple passive here
+        irr = irregular.get(a, [])
+        verbs.extend(f for f in _inflections(a, irregular)
+                     if f in irr or (f != a and f.endswith(("ed", "en"))))
+    nouns = [f for a in words[2].split("|") for f in _word_forms(a, False, irregular)]
+    if not verbs or not nouns:
+        return None
+    n_rx = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(set(nouns), key=len,
+                                                                        reverse=True))
+    v_rx = "|".join(re.escape(v) for v in sorted(set(verbs), key=len, reverse=True))
+    # "sanctions were imposed", or reduced before an agent: "a bomb planted by ..."
+    return (rf"(?<![\w-])(?:{n_rx})\s+(?:{_AUX_PASSIVE}\s+(?:\w+ly\s+)?(?:{v_rx})|"
+            rf"(?:{v_rx})(?=\s+by\b))(?![\w-])",
+            [n.split()[0].lower() for n in nouns])
 
 
 def _phrase_rx(words: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
     alts = sorted({str(w) for w in words}, key=len, reverse=True)
     body = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts)
     return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", flags)
+
+
+_CUE_SUFFIX = r"(?:s|es|ed|d|ing|ion|ions|ation|ations|ment|ments|er|ers|ory)?"
+
+
+def _cue_rx(cues: dict[str, list[str]]) -> re.Pattern[str] | None:
+    """One regex for all mode cues of a type; group ``c<i>`` names the i-th mode. A cue
+    matches its derived forms too ("resign" -> "resignation", "demonstrat" ->
+    "demonstrators"), so one stem covers a verb and its nouns."""
+    parts = []
+    for i, words in enumerate(cues.values()):
+        stems = {str(w) for w in words} | {str(w)[:-1] for w in words if str(w).endswith("e")}
+        body = "|".join(re.escape(a).replace(r"\ ", r"\s+")
+                        for a in sorted(stems, key=len, reverse=True))
+        parts.append(f"(?P<c{i}>{body})")
+    if not parts:
+        return None
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(parts)}){_CUE_SUFFIX}(?![\w-])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -204,14 +284,19 @@ def _lexicon() -> _Lexicon:
     types: dict[str, _TypeSpec] = {}
     for tname, spec in types_data.items():
         base = float(spec.get("confidence", 0.7))
-        cues = [(mode, _phrase_rx(words)) for mode, words in (spec.get("mode_cues") or {}).items()]
+        cue_data = {str(k): list(v or []) for k, v in (spec.get("mode_cues") or {}).items()}
         types[tname] = _TypeSpec(
             symmetric=bool(spec.get("symmetric")), located=bool(spec.get("located")),
             reciprocal=bool(spec.get("reciprocal") or spec.get("symmetric")),
             realis_only=bool(spec.get("realis_only")),
             requires_target=bool(spec.get("requires_target")), confidence=base,
             object_preps=frozenset(spec.get("object_preps") or ()),
-            mode_cues=cues,
+            verbal=str(spec.get("quad", "")).startswith("verbal"),
+            by_marks_target=bool(spec.get("by_marks_target")),
+            recipient_preps=tuple(spec.get("recipient_preps") or ()),
+            passive_theme_actor=bool(spec.get("passive_theme_actor")),
+            mode_cues=list(cue_data), cue_rx=_cue_rx(cue_data),
+            mode_by_order=bool(spec.get("mode_by_order")),
         )
         for kind in ("verbs", "nouns"):
             for entry in spec.get(kind) or []:
@@ -219,27 +304,39 @@ def _lexicon() -> _Lexicon:
                 pats = entry["p"] if isinstance(entry["p"], list) else [entry["p"]]
                 for pat in pats:
                     gid = f"g{len(triggers)}"
-                    triggers[gid] = _Trigger(
+                    trig = _Trigger(
                         type=tname, pattern=pat, mode=entry.get("mode"),
                         complement=bool(entry.get("complement")),
                         needs_target=bool(entry.get("needs_target")),
                         nominal=kind == "nouns",
                         confidence=float(entry.get("confidence", base)),
                         target_preps=tuple(entry.get("target_preps") or ()),
+                        reciprocal=bool(entry.get("reciprocal")),
+                        subject_only=bool(entry.get("subject_only")),
+                        police_type=entry.get("police_type"),
                     )
+                    triggers[gid] = trig
                     n_words = len([w for w in pat.split() if w != "*"])
                     rx = _pattern_rx(pat, kind == "verbs", irregular)
                     first = pat.split()[0].split("|")
-                    forms = [f for a in first for f in (
-                        _inflections(a, irregular) if kind == "verbs" else _plurals(a))]
+                    forms = [f.split()[0] for a in first
+                             for f in _word_forms(a, kind == "verbs", irregular)]
                     alternatives.append((n_words, len(pat), gid, rx, forms))
+                    passive = _passive_rx(pat, irregular) if kind == "verbs" else None
+                    if passive is not None and not trig.complement:
+                        pid = f"{gid}p"
+                        triggers[pid] = _Trigger(**{**trig.__dict__, "passive_form": True})
+                        alternatives.append((n_words + 1, len(pat), pid, passive[0],
+                                             passive[1]))
     # Longer phrases first: at one position "held talks with" beats "held".
     alternatives.sort(key=lambda a: (-a[0], -a[1]))
-    index: dict[str, list[tuple[re.Pattern[str], _Trigger]]] = {}
-    for _, _, gid, rx, forms in alternatives:
+    index: dict[str, list[tuple[int, re.Pattern[str], _Trigger]]] = {}
+    for n_words, _, gid, rx, forms in alternatives:
         compiled = re.compile(rx, re.IGNORECASE)
         for form in dict.fromkeys(f.lower() for f in forms):
-            index.setdefault(form, []).append((compiled, triggers[gid]))
+            index.setdefault(form, []).append((n_words, compiled, triggers[gid]))
+    speech = {f for v in data.get("intention_verbs", []) for f in _inflections(
+        str(v).lower(), irregular) if not f.endswith("ing")}
     pron = data.get("pronouns") or {}
     kind_of = {str(w).lower(): k for k, words in pron.items() for w in words}
     breaks = [b for b in data.get("clause_breaks", []) if b != "as"]
@@ -252,7 +349,9 @@ def _lexicon() -> _Lexicon:
     right_break = re.compile(
         r";|:|,\s+(?:but|while|who|which|whose|where|when)\b|"
         r"(?<![\w-])(?:said|says|told|who|which|while|whereas|but|because|although|after|"
-        r"before|(?<!well\s)as(?!\s+well\s+as)|that|to\s+(?:discuss|review|talk)|according\s+to)(?![\w-])",
+        r"before|(?<!well\s)as(?!\s+well\s+as)|that|to\s+(?:discuss|review|talk)|according\s+to|"
+        r"if|unless|provided|in\s+case|since|amid|despite|following|during|until|ahead\s+of)"
+        r"(?![\w-])",
         re.IGNORECASE,
     )
     return _Lexicon(
@@ -272,6 +371,15 @@ def _lexicon() -> _Lexicon:
         pronoun_rx=_phrase_rx(list(kind_of)),
         pronoun_kind=kind_of,
         embedded_modes={k: dict(v) for k, v in (data.get("embedded_modes") or {}).items()},
+        non_triggers=_phrase_rx(data["non_triggers"]) if data.get("non_triggers") else None,
+        bare_ambiguous=frozenset(str(w).lower() for w in data.get("bare_ambiguous", [])),
+        bare_licensers=frozenset(str(w).lower() for w in data.get("bare_licensers", [])),
+        speech_forms=frozenset(speech),
+        irrealis=frozenset(str(w).lower() for w in data.get("irrealis_modifiers", [])),
+        intention=re.compile(
+            r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in sorted(speech))
+            + r")(?:\s+that)?(?:\s+(?:it|they|he|she|we|the\s+\w+|[A-Z][\w-]*)){0,3}"
+            r"\s+(?:would|will)\s+(?:\w+ly\s+)?$", re.IGNORECASE),
     )
 
 
@@ -313,8 +421,9 @@ def _gap_is_np(gap: str, left: Mention, lex: _Lexicon) -> bool:
     if rest.count(",") > 1 or len(_words(rest)) > 7:
         return False
     gap_words = _WORD.findall(rest)
-    if gap_words and gap_words[-1].lower() in ("and", "&", "or"):
-        return False  # "Israel and Hamas": two phrases, not one
+    tail = [w.lower() for w in gap_words if w.lower() != "the"]
+    if tail and tail[-1] in ("and", "&", "or"):
+        return False  # "Israel and (the) Hamas": two phrases, not one
     for w in gap_words:
         lw = w.lower()
         if lw in ("(", ")", ",") or lw in lex.title_words:
@@ -352,6 +461,8 @@ def _governing_prep(s_text: str, start: int, lex: _Lexicon) -> str | None:
     if i < 0:
         return None
     w = words[i].lower()
+    if w == "from" and i > 0 and words[i - 1].lower() in lex.quantifiers:
+        return None  # "gunmen from ISWAP": members of the group, who act for it
     if w == "of":
         before = words[i - 1].lower() if i > 0 else ""
         if (before in lex.title_words or before in lex.quantifiers
@@ -376,6 +487,11 @@ def _groups(sent_mentions: list[Mention], s_text: str, s_start: int, lex: _Lexic
         if groups:
             g = groups[-1]
             gap = s_text[g.end:rel_start]
+            if re.fullmatch(r"\s*\(\s*", gap) and m.entity_id == g.head.entity_id:
+                # "the International Atomic Energy Agency (IAEA)": one phrase
+                close = re.match(r"\s*\)", s_text[rel_end:])
+                g.end = rel_end + (close.end() if close else 0)
+                continue
             if _gap_is_np(gap, g.mentions[-1], lex) and m.label in (PERSON, ORGANIZATION):
                 g.mentions.append(m)
                 g.end = rel_end
@@ -396,7 +512,9 @@ def _groups(sent_mentions: list[Mention], s_text: str, s_start: int, lex: _Lexic
             has_and |= bool(re.search(r"\b(?:and|or|as well as)\b",
                                       s_text[groups[j].end:groups[j + 1].start]))
             j += 1
-        if has_and and groups[i].prep not in (None, "and"):
+        # "in Brasilia, Venezuela and Guyana agreed": a city then the subjects, no list
+        same_kind = len({g.head.label for g in groups[i:j + 1]}) == 1
+        if has_and and same_kind and groups[i].prep not in (None, "and"):
             for g in groups[i + 1:j + 1]:
                 if g.prep in (None, "and"):
                     g.prep, g.about = groups[i].prep, groups[i].about
@@ -429,20 +547,41 @@ class _Hit:
 _TOKEN = re.compile(r"(?<![\w-])[\w'’-]+")
 
 
+def _masked(s_text: str, lex: _Lexicon) -> str:
+    """The sentence with phrases that only name things ("riot police", "armed forces")
+    blanked out, offsets kept."""
+    if lex.non_triggers is None:
+        return s_text
+    return lex.non_triggers.sub(lambda m: " " * len(m.group(0)), s_text)
+
+
 def _scan(s_text: str, lex: _Lexicon) -> list[tuple[re.Match[str], _Trigger]]:
     """Leftmost, non-overlapping trigger matches; only words that can open a trigger are
     tried (a dictionary look-up per word instead of one huge alternation)."""
     out: list[tuple[re.Match[str], _Trigger]] = []
     last_end = 0
+    s_text = _masked(s_text, lex)
+    before = ""
     for tok in _TOKEN.finditer(s_text):
+        word = tok.group(0).lower()
+        before, prev = word, before  # the word before this one is ``prev``
         if tok.start() < last_end:
             continue
-        for rx, trig in lex.index.get(tok.group(0).lower(), ()):
+        if word in lex.bare_ambiguous and prev not in lex.bare_licensers:
+            continue  # "let inspectors back", "free trade": not the verb
+        best: tuple[re.Match[str], _Trigger] | None = None
+        best_words = 0
+        for n_words, rx, trig in lex.index.get(word, ()):
+            if best is not None and n_words < best_words:
+                break  # only phrases as long as the best one compete
             m = rx.match(s_text, tok.start())
-            if m:
-                out.append((m, trig))
-                last_end = m.end()
-                break
+            if m and (best is None or m.end() < best[0].end()):
+                # among phrases of as many words the tightest wins: "held a general strike"
+                # is a strike, not "held ... to protest"
+                best, best_words = (m, trig), n_words
+        if best is not None:
+            out.append(best)
+            last_end = best[0].end()
     return out
 
 
@@ -466,9 +605,29 @@ def _find_hits(s_text: str, spans: list[tuple[int, int]], lex: _Lexicon) -> list
             prev = _words(s_text[max(0, st - 12):st])[-1:]
             if prev and prev[0] in _DETERMINERS:
                 continue  # "attended the meeting": a reference to an event, not a report
+        if trig.nominal and set(_words(s_text[max(0, st - 30):st])[-3:]) & lex.irrealis:
+            continue  # "the planned meeting between ...": it has not happened
+        if not trig.nominal and words[0].group(0).lower().endswith("ing"):
+            prev = _words(s_text[max(0, st - 20):st])[-1:]
+            if prev == ["from"]:
+                continue  # "banned women from attending": what is prevented does not happen
+            if (" " not in trig.pattern and prev and prev[0].isalpha()
+                    and s_text[st - len(prev[0]) - 1:st - 1].islower()
+                    and prev[0] not in _BEFORE_PARTICIPLE
+                    and not prev[0].endswith(("ed", "ly"))):
+                continue  # "a genocide targeting Palestinians": the noun's act, not a report
         hits.append(_Hit(trig, st, en, trig.type, trig.mode, trig.confidence,
-                         first_end=ends[0][1]))
+                         first_end=en if trig.passive_form else ends[0][1]))
     return hits
+
+
+# Words after which an -ing form is still a verb of the clause ("were attacking", "and
+# killing", "after meeting"); after any other lower-case word it modifies that noun.
+_BEFORE_PARTICIPLE = frozenset(
+    "is are was were be been being am and or but by after before while when since of for in "
+    "on to not also still again then without upon through like than as with against into "
+    "continue continues keep keeps kept".split()
+)
 
 
 _RELATIVE = re.compile(r",\s+(?:who|which|whose)\b[^,;]*,")
@@ -503,7 +662,8 @@ def _negated(s_text: str, hit: _Hit, clause_start: int, lex: _Lexicon) -> bool:
             words = words[i + 1:]  # "does not recognize Israel and launched": scope ends
             break
     tail = " ".join(words)
-    inner = s_text[hit.start:hit.end]
+    # "agreed not to use force": a commitment to refrain, not a negated agreement
+    inner = re.sub(r"\bnot\s+to\b", "", s_text[hit.start:hit.end], flags=re.IGNORECASE)
     return bool(lex.negation.search(tail)) or bool(re.search(r"\b(?:no|not|never)\b", inner,
                                                              re.IGNORECASE))
 
@@ -513,7 +673,19 @@ def _conditional(s_text: str, hit: _Hit, clause_start: int, lex: _Lexicon) -> bo
     before = s_text[seg_start:hit.start]
     near = " ".join(_WORD.findall(before)[-3:])
     if re.search(r"\b(?:would|could|might|should|may)\b", near, re.IGNORECASE):
-        return True
+        # "China said it would take countermeasures": a stated intention, which is the
+        # report itself; a bare "would" is a hypothesis.
+        return not _intended(s_text, hit, lex)
+    return _conditional_open(s_text, hit, seg_start, before, lex)
+
+
+def _intended(s_text: str, hit: _Hit, lex: _Lexicon) -> bool:
+    """Is the trigger announced by a speech verb ("said it would", "vowed they will")?"""
+    return bool(lex.intention.search(s_text[max(0, hit.start - 60):hit.start]))
+
+
+def _conditional_open(s_text: str, hit: _Hit, seg_start: int, before: str,
+                      lex: _Lexicon) -> bool:
     # "if"/"unless" opening the trigger's clause ("If Iran attacks, ..."): same comma span
     comma = s_text.rfind(",", 0, hit.start)
     span = s_text[comma + 1:hit.start] if comma >= seg_start else before
@@ -529,6 +701,8 @@ def _infinitive(s_text: str, hit: _Hit) -> bool:
 
 
 def _passive(s_text: str, hit: _Hit) -> bool:
+    if hit.trig.passive_form:
+        return True
     if hit.trig.nominal:
         return False
     before = [w.lower() for w in _WORD.findall(s_text[max(0, hit.start - 30):hit.start])][-2:]
@@ -552,11 +726,48 @@ def _absorb_complements(s_text: str, hits: list[_Hit], lex: _Lexicon) -> list[_H
                 modes = lex.embedded_modes.get(h.type, {})
                 if h.type in ("REJECT", "THREATEN", "REQUEST"):
                     h.mode = h.mode or modes.get(nxt.type)
-                elif h.type == "AGREE" and nxt.type in ("ASSAULT", "COERCE", "SANCTION"):
+                elif h.type == "AGREE" and nxt.type in _MATERIAL_CONFLICT:
+                    # "vowed to strike back": a threat, not a promise to cooperate
                     h.type, h.mode = "THREATEN", lex.embedded_modes["THREATEN"].get(nxt.type)
+                skip.add(i + 1)
+        elif (h.type in ("REJECT", "SUPPORT", "ACCUSE", "CONCEDE") and i + 1 < len(hits)
+              and _object_noun(s_text, h, hits[i + 1], lex)):
+            skip.add(i + 1)  # "turned down calls to disarm": the calls are what is rejected
+        elif out and _purpose_of(s_text, out[-1], h):
+            continue  # "allowed UN monitors to visit prisons": the visit is the monitors'
+        elif h.type == "PROTEST" and i + 1 < len(hits):
+            # "marched through Belgrade to demand elections": the demand is the protest's aim
+            nxt = hits[i + 1]
+            between = s_text[h.end:nxt.start]
+            participle = bool(re.search(r",\s*$", between)) and _words(
+                s_text[nxt.start:nxt.end])[:1][0].endswith("ing")
+            if (nxt.type in ("REQUEST", "PROTEST", "ACCUSE", "REJECT")
+                    and len(_words(between)) <= 10 and not re.search(r"[;.]", between)
+                    and (participle or re.search(r"\b(?:to|in)\s*$", between, re.IGNORECASE))):
                 skip.add(i + 1)
         out.append(h)
     return out
+
+
+def _purpose_of(s_text: str, prev: _Hit, h: _Hit) -> bool:
+    """Is ``h`` an infinitive that completes the previous trigger's clause ("allowed
+    monitors to visit", "sent troops to help")? Its subject is not the sentence's actor."""
+    between = s_text[prev.end:h.start]
+    return (not h.trig.nominal and bool(re.search(r"\bto\s*$", between))
+            and len(_words(between)) <= 8 and not re.search(r"[;.,]", between))
+
+
+def _object_noun(s_text: str, h: _Hit, nxt: _Hit, lex: _Lexicon) -> bool:
+    """Is the next trigger a noun ("calls", "demands") that is this verb's object?"""
+    if nxt.trig.nominal:
+        return False
+    first = _words(s_text[nxt.start:nxt.end])[:1]
+    between = _words(s_text[h.end:nxt.start])
+    return (bool(first) and first[0] in lex.homographs and len(between) <= 3
+            and s_text[h.end:nxt.start] == s_text[h.end:nxt.start].lower())
+
+
+_MATERIAL_CONFLICT = frozenset(("ASSAULT", "COERCE", "SANCTION", "MOBILIZE"))
 
 
 # --------------------------------------------------------------------------- document state
@@ -607,6 +818,11 @@ COUNTRIES_CSV = Path(__file__).parent / "resources" / "countries.csv"
 
 def _norm_name(s: str) -> str:
     return re.sub(r"\s+", " ", s.strip().casefold())
+
+
+def capital_names(iso3: str) -> frozenset[str]:
+    """Normalised names of a country's capital(s): the city that stands for its government."""
+    return _capitals().get(iso3, frozenset())
 
 
 @lru_cache(maxsize=1)
@@ -807,6 +1023,7 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
     parse = ad.parse if state.has_deps else None
     used_targets: set[int] = set()  # ids of groups already objects of an earlier trigger
     prev_actor: str | None = None
+    prev_start = -1  # where the trigger of the previous event starts
     prev_targets: list[str] = []
     for hit in hits:
         spec = lex.types[hit.type]
@@ -814,6 +1031,11 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
         blocked = _negated(s_text, hit, cstart, lex) or _conditional(s_text, hit, cstart, lex)
         if spec.realis_only and _infinitive(s_text, hit):
             blocked = True
+        if not blocked and hit.type in _MATERIAL_CONFLICT and _intended(s_text, hit, lex):
+            # "China said it would strike ...": an announced act of force is a threat
+            hit.mode = lex.embedded_modes.get("THREATEN", {}).get(hit.type)
+            hit.type = "THREATEN"
+            spec = lex.types[hit.type]
         right = _right_groups(s_text, hit, groups, lex, spec)
         if blocked:
             used_targets.update(id(g) for g in right[:1])
@@ -822,14 +1044,30 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
         passive = _passive(s_text, hit)
         actors: list[_Group] = []
         actor_ids: list[str] = []
-        if passive:
-            agent = [g for g in right if g.prep == "by"]
-            if not agent:
-                continue
-            actors = agent[:1]
+        between = _between_pair(s_text, hit, right)
+        if between:
+            actors, right = between[:1], between[1:]  # "talks between A and B were held"
+        elif passive:
+            agent = _agent(s_text, hit, groups, lex)
             left = _left_groups(s_text, hit, groups, cstart, used_targets, lex)
-            right = left[-1:] if left else []
+            others = [g for g in right if g is not agent and g.prep != "by"]
+            if agent is None:
+                if not (spec.passive_theme_actor and left):
+                    continue
+                actors, right = left, others  # "Ethiopian troops were deployed along ..."
+            else:
+                actors = [agent]
+                # "aid was delivered to Gaza by ...": the recipient is in a phrase;
+                # "X was arrested by Y": the subject suffers the act.
+                marked = [g for g in others if g.prep in spec.recipient_preps]
+                if marked:
+                    right = marked[:1]
+                elif left:
+                    right = left[-1:]
+                else:
+                    right = [g for g in others if g.prep in ("on", "against", "to", "with")][:1]
         else:
+            right = _recipient_phrase(s_text, hit, groups, right, spec, lex)
             actors = _left_groups(s_text, hit, groups, cstart, used_targets, lex)
             dep = _dep_subject(parse, sent.start + hit.start, sent.start + hit.end)
             if dep is not None:
@@ -850,7 +1088,12 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
                                                    next_first) for g in chain) if a]
         elif pron is not None:
             kind = lex.pronoun_kind.get(pron, "")
-            if kind == "person" and state.last_person:
+            speaker = _speaker_of_clause(s_text, cstart, groups, lex)
+            if speaker is not None:
+                # "China said it would ...": the pronoun is the speaker of this sentence
+                sid = _actor_entity(speaker, s_text, hit, entities, countries, next_first)
+                actor_ids = [sid] if sid else []
+            elif kind == "person" and state.last_person:
                 actor_ids = [state.last_person]
             elif kind == "thing" and state.last_thing:
                 actor_ids = [state.last_thing]
@@ -860,11 +1103,20 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
                     prev_targets = [state.last_event[1]]
                     prev_actor = actor_ids[0]
             conf -= 0.1
-        if hit.trig.nominal and not spec.symmetric and not gerund and not _nominal_actor_ok(
-                s_text, hit, actors, pron):
+        if (hit.trig.nominal and not spec.symmetric and not gerund and not between
+                and not _nominal_actor_ok(s_text, hit, actors, pron)):
             continue  # "discussed new sanctions against Moscow" reports no sanction
-        if not actor_ids and prev_actor is not None:
-            actor_ids = [prev_actor]  # participial clause: ", followed by talks with B"
+        if hit.trig.police_type and actors and _POLICE.search(s_text[actors[-1].end:hit.start]):
+            hit.type = hit.trig.police_type  # "Israeli police raided ...": law enforcement
+            spec = lex.types[hit.type]
+        elif (hit.trig.police_type and actors
+              and _PROTESTERS.search(s_text[actors[-1].end:hit.start])):
+            hit.type = "PROTEST"  # "Nepalese protesters stormed parliament": a protest
+            hit.mode = hit.mode if hit.mode in lex.types["PROTEST"].mode_cues else None
+            spec = lex.types[hit.type]
+        if not actor_ids and prev_actor is not None and cstart <= prev_start:
+            # participial clause of the same clause: ", followed by talks with B"
+            actor_ids = [prev_actor]
             conf -= 0.1
         if not actor_ids:
             continue
@@ -872,12 +1124,23 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
         if hit.trig.target_preps:
             right = [g for g in right if g.prep in hit.trig.target_preps]
         target_ids: list[str | None] = []
+        via_place: set[str] = set()  # targets named through a place ("streets of Jakarta")
         for g in right:
             tid = _entity_for(g, entities, countries)
+            if tid and g.head.label == LOCATION:
+                via_place.add(tid)
+            ent = entities.get(tid or "")
+            if (spec.verbal and not spec.symmetric and ent is not None and ent.type == LOCATION
+                    and _norm_name(ent.name) not in _capitals().get(ent.country or "", ())):
+                continue  # "threatened to close the Strait of Hormuz": a place, not a party
+            if (spec.verbal and g.demonym_adj and g.prep == "for"
+                    and (_words(s_text[g.end:g.end + 20])[:1] or [""])[0] not in lex.quantifiers):
+                continue  # "rejected calls for a Palestinian state": what is asked, not who
             if tid:
                 target_ids.append(tid)
         used_targets.update(id(g) for g in right)
-        if (not target_ids and spec.reciprocal and len(actor_ids) > 1 and chain
+        reciprocal = spec.reciprocal or hit.trig.reciprocal
+        if (not target_ids and reciprocal and len(actor_ids) > 1 and chain
                 and _adjacent(s_text[chain[-1].end:hit.start])):
             target_ids = list(actor_ids[1:])
             actor_ids = actor_ids[:1]
@@ -893,7 +1156,12 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
             if target_ids:
                 conf -= 0.05
         if not target_ids:
-            if hit.trig.needs_target or spec.requires_target or hit.trig.nominal:
+            if hit.trig.needs_target or spec.requires_target:
+                continue
+            if hit.trig.nominal and not (
+                    (hit.trig.subject_only or hit.type == "ASSAULT")
+                    and _nominal_subject(s_text, hit, actors, cstart)) and not (
+                    _light_verb_before(s_text, hit, actors, lex)):
                 continue
             target_ids = [None]
             conf -= 0.1
@@ -902,7 +1170,10 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
         for actor_id in actor_ids:
             for target_id in target_ids:
                 if target_id == actor_id:
-                    continue
+                    if target_id not in via_place or len(target_ids) > 1 or (
+                            hit.trig.needs_target or spec.requires_target):
+                        continue
+                    target_id = None  # "Indonesians took to the streets of Jakarta": at home
                 ev_place, ev_iso = place, iso
                 ev_mode = mode
                 if ev_iso is None:
@@ -919,8 +1190,79 @@ def _sentence_events(ad: AnnotatedDocument, sent: Any, s_text: str, groups: list
                 if ev_iso is not None:
                     state.actor_place[actor_id] = (ev_place, ev_iso)
         prev_actor = actor_ids[0]
+        prev_start = hit.start
         prev_targets = [t for t in target_ids if t]
     return out
+
+
+_POLICE = re.compile(r"\b(?:police|policemen|officers|security\s+forces|authorities|agents|"
+                     r"prosecutors?|gendarmes|gendarmerie)\b", re.IGNORECASE)
+
+
+_PROTESTERS = re.compile(r"\b(?:protesters|protestors|demonstrators|rioters|crowds?|mobs?|"
+                         r"students|activists)\b", re.IGNORECASE)
+
+
+def _between_pair(s_text: str, hit: _Hit, right: list[_Group]) -> list[_Group]:
+    """"talks between Indian and Chinese commanders": both sides follow the noun."""
+    if not hit.trig.nominal or len(right) < 2:
+        return []
+    if not re.search(r"\bbetween\s*$", s_text[hit.start:hit.end], re.IGNORECASE):
+        return []
+    return right
+
+
+def _recipient_phrase(s_text: str, hit: _Hit, groups: list[_Group], right: list[_Group],
+                      spec: _TypeSpec, lex: _Lexicon) -> list[_Group]:
+    """"handed over an al-Shabaab commander to Somali authorities": for acts with a
+    recipient ("to", "with", "on"), that phrase is the target, not a name in the object."""
+    if not spec.recipient_preps or (right and (right[0].prep in spec.recipient_preps
+                                               or right[0].start >= hit.end)):
+        return right
+    cend = _clause_end(s_text, hit.end, lex)
+    for i, g in enumerate(groups):
+        if hit.first_end <= g.start <= cend and g.prep in spec.recipient_preps:
+            out = [g]
+            for nxt in groups[i + 1:]:
+                if not _coordination(s_text[out[-1].end:nxt.start], lex):
+                    break
+                out.append(nxt)
+            return out
+    return right
+
+
+def _agent(s_text: str, hit: _Hit, groups: list[_Group], lex: _Lexicon) -> _Group | None:
+    """The "by" phrase of a passive trigger in its clause ("was arrested by Ugandan forces")."""
+    cend = _clause_end(s_text, hit.end, lex)
+    for g in groups:
+        if hit.first_end <= g.start <= cend and g.prep == "by":
+            if len(_words(s_text[hit.end:g.start])) <= 14:
+                return g
+            break
+    return None
+
+
+def _speaker_of_clause(s_text: str, cstart: int, groups: list[_Group],
+                       lex: _Lexicon) -> _Group | None:
+    """"China said it would ...": the subject of the speech verb that opens the clause."""
+    head = s_text[:cstart]
+    m = re.search(r"(?<![\w-])([\w-]+)(?:\s+that)?\s*$", head)
+    if m is None or m.group(1).lower() not in lex.speech_forms:
+        return None
+    cands = [g for g in groups if g.end <= m.start() and g.prep is None]
+    return cands[-1] if cands else None
+
+
+_DET_OR_NUM = re.compile(r"^(?:\s*(?:a|an|the|one|two|three|several|another|new|late|fresh|"
+                         r"major|deadly|overnight|\d[\d,]*))*\s*$", re.IGNORECASE)
+
+
+def _nominal_subject(s_text: str, hit: _Hit, actors: list[_Group], cstart: int) -> bool:
+    """"A Russian missile strike on ... killed 12": the act is the sentence's subject, so the
+    sentence reports it even without a named target."""
+    if not actors or (cstart > 0 and not re.search(r"[;:,–—-]\s*$", s_text[:cstart])):
+        return False  # "after Pakistani shelling": a subordinate clause's noun
+    return bool(_DET_OR_NUM.match(s_text[cstart:actors[-1].start]))
 
 
 def _left_groups(s_text: str, hit: _Hit, groups: list[_Group], cstart: int,
@@ -969,24 +1311,41 @@ def _right_groups(s_text: str, hit: _Hit, groups: list[_Group], lex: _Lexicon,
         m = re.match(r"\s+that\b", s_text[hit.end:])
         after = hit.end + m.end() if m else hit.end
     cend = _clause_end(s_text, after, lex)
+    if hit.trig.complement:
+        # "called on all states to halt arms transfers to Israel": the addressee comes
+        # before the infinitive; names inside it belong to the requested act
+        m = re.search(r"\S\s+to\s+[a-z]", s_text[after:cend])
+        if m:
+            cend = after + m.start() + 1
     out: list[_Group] = []
     for g in groups:
         if g.start < hit.first_end or g.start > cend or (g.start < hit.end and g.end > hit.end):
             continue
+        if g.start < hit.end and g.prep in lex.locative and g.prep not in spec.object_preps:
+            continue  # "demonstrated in Dhaka against ...": a place inside the phrase
+        if re.match(r"-[a-z]+(?:ed|led)\b", s_text[g.end:g.end + 12]):
+            continue  # "an EU-backed plan": a modifier of the object, not a participant
         if _SPEAKER.match(s_text[g.end:g.end + 30]):
             break  # ", Turkish officials said": the source of the report, not a participant
         if not out:
             gap = s_text[min(hit.end, g.start):g.start]
             rest = [w for w in _words(gap) if w not in _DETERMINERS]
+            last = _words(s_text[hit.start:hit.end])[-1:]
+            if (not rest and last and last[0] in lex.locative
+                    and last[0] not in spec.object_preps and last[0] not in ("from", "at")):
+                continue  # "demonstrated in Tel Aviv": where, not against whom
             if not rest or (len(rest) == 1 and rest[0] in _OBJECT_PREPS):
                 out.append(g)  # "supporter of Hamas", "visit Syria", "assets of Russian ..."
                 continue
             if g.prep in lex.locative and g.prep != "from" and g.prep not in spec.object_preps:
                 continue  # "held talks in Iran with ...": a place, not the other side
+            if g.prep == "by" and not _passive(s_text, hit):
+                if spec.by_marks_target and _noun_before_by(s_text, g.start) and len(
+                        _words(gap)) <= 10:
+                    out.append(g)  # "welcomed the decision by Serbia": Serbia's decision
+                continue
             if g.prep == "of" or _indirect(gap, lex) or len(_words(gap)) > 10:
                 break
-            if g.prep == "by" and not _passive(s_text, hit):
-                continue
             out.append(g)
             continue
         gap = s_text[out[-1].end:g.start]
@@ -995,6 +1354,16 @@ def _right_groups(s_text: str, hit: _Hit, groups: list[_Group], lex: _Lexicon,
         else:
             break
     return out
+
+
+def _noun_before_by(s_text: str, start: int) -> bool:
+    """"the decision by X" (a noun: X owns it), not "a truce proposed by X" (a participle)."""
+    words = [w for w in _WORD.findall(s_text[max(0, start - 40):start])
+             if w.lower() not in _DETERMINERS]
+    if len(words) < 2 or words[-1].lower() != "by":
+        return False
+    w = words[-2].lower()
+    return w.isalpha() and not re.search(r"(?:ed|en|wn|ld|ght|ung)$", w)
 
 
 _SPEAKER = re.compile(r"^(?:\s+[\w-]+){0,2}\s+(?:said|says|told|added|reported|stated)\b")
@@ -1085,12 +1454,20 @@ def _nominal_actor_ok(s_text: str, hit: _Hit, actors: list[_Group], pron: str | 
     m = _COPULA.match(gap)
     if not m:
         return False
+    lex = _lexicon()
+    verbs = [w for w in _words(gap) if w.endswith(("ed", "ing")) and w not in lex.light_verbs]
     if re.match(r"\s*(?:['’]s|is|was|are|were|has|have|remains?|became|becomes)\b", gap):
-        return True
+        return not verbs  # "Iran is a supporter of", not "the EU is considering sanctions"
     # Without a copula or possessive, only modifiers may intervene ("new EU sanctions");
     # a verb ("discussed new sanctions") makes the noun its object.
-    lex = _lexicon()
-    return not any(w.endswith(("ed", "ing")) and w not in lex.light_verbs for w in _words(gap))
+    return not verbs
+
+
+def _light_verb_before(s_text: str, hit: _Hit, actors: list[_Group], lex: _Lexicon) -> bool:
+    """"Pope Leo renewed his appeal for ...": a light verb makes the noun the actor's act."""
+    if not actors:
+        return False
+    return any(w in lex.light_verbs for w in _words(s_text[actors[-1].end:hit.start]))
 
 
 def _gerund_of_object(s_text: str, hit: _Hit) -> bool:
@@ -1156,10 +1533,25 @@ def _fallback_place(hit: _Hit, spec: _TypeSpec, mode: str | None, actor: str,
 def _mode(hit: _Hit, spec: _TypeSpec, s_text: str, lex: _Lexicon) -> str | None:
     if hit.mode:
         return hit.mode
-    for mode, rx in spec.mode_cues:
-        if rx.search(s_text):
-            return mode
-    return None
+    if spec.cue_rx is None:
+        return None
+    # The cue inside the trigger wins, then the nearest after it ("requested French help in
+    # monitoring the ceasefire": help), then the nearest before it ("Russian drones attacked").
+    best: tuple[int, int, int] | None = None
+    found = None
+    for m in spec.cue_rx.finditer(s_text):
+        order = int((m.lastgroup or "c0")[1:])
+        if spec.mode_by_order:
+            key = (order, 0, 0)
+        elif m.start() >= hit.start and m.end() <= hit.end:
+            key = (0, 0, order)
+        elif m.start() >= hit.end:
+            key = (1, m.start() - hit.end, order)
+        else:
+            key = (2, hit.start - m.end(), order)
+        if best is None or key < best:
+            best, found = key, spec.mode_cues[order]
+    return found
 
 
 def _consult_mode(actor: str, target: str | None, iso: str | None,

@@ -2,11 +2,14 @@
 
 The set (``core/resources/devsets/events.jsonl``) holds hand-written news sentences, one
 JSON object a line: ``{"id", "text", "published", "type", "mode", "actor", "target"}``
-(type null = the sentence reports no event: negated, hypothetical, cancelled). Items with
-``"split": "heldout"`` were written after the lexicon was tuned on the others and never
-used to change it: their score is the honest one. Each
-sentence goes through the real stages (annotate -> resolve -> extract_events) as its own
-document.
+(type null = the sentence reports no event: negated, hypothetical, cancelled). The
+``split`` field says when a sentence was written: ``dev`` (no field) is the set the first
+lexicon was tuned on; ``heldout`` was written after it; ``dev2`` .. ``dev5`` are wire-style
+sentences (passives, nominalisations, reported intentions) each written before the rule
+changes it then drove, so a split's first score was an unseen figure. Every score printed
+here is now a tuned one; the honest figure comes from a set kept outside the repository
+(``--set``). Each sentence goes through the real stages (annotate -> resolve ->
+extract_events) as its own document; figures are printed overall and per split.
 
 Scoring, per sentence:
 
@@ -14,11 +17,13 @@ Scoring, per sentence:
   no-event sentence, nothing is extracted. No event for a gold event is a miss.
 * actor-target: some extracted event of the gold type has the gold actor and target
   (names compared without case and diacritics, against the entity's name, aliases or
-  surname; a gold null target needs a null target). CONSULT pairs are unordered
+  surname, and a country's capital for the country, since "Ankara said" is reported as
+  Türkiye; a gold null target needs a null target). CONSULT pairs are unordered
   (who hosted whom is reported as the mode, not as direction).
 * mode: among sentences with a gold mode, the matched event has that mode.
 
-Usage: ``python -m core.evaluation.events [-v]`` (``-v`` lists every miss).
+Usage: ``python -m core.evaluation.events [-v] [--set FILE]`` (``-v`` lists every miss,
+including right events with a wrong mode).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.extract_entities import annotate
-from core.extract_events import extract_events
+from core.extract_events import capital_names, extract_events
 from core.ids import stable_id
 from core.model import Document, Entity, Event
 from core.resolve import resolve
@@ -80,7 +85,11 @@ def _same(gold: str | None, eid: str | None, entities: dict[str, Entity]) -> boo
     if gold is None or eid is None:
         return gold is None and eid is None
     g = _norm(gold)
-    names = _names(entities.get(eid))
+    ent = entities.get(eid)
+    names = _names(ent)
+    if ent is not None and ent.type == "COUNTRY" and ent.country:
+        # "Tehran rejected ...": the capital stands for its government, which Dyad reports
+        names |= {_norm(c) for c in capital_names(ent.country)}
     return g in names or any(g.split()[-1] == n for n in names if " " not in n)
 
 
@@ -100,6 +109,8 @@ def evaluate(path: Path = DEVSET) -> dict[str, Any]:
     n_type = n_pair = n_mode = n_mode_ok = 0
     per_type: Counter[str] = Counter()
     per_type_ok: Counter[str] = Counter()
+    # split -> [sentences, type right, actor-target right, with a gold mode, mode right]
+    splits: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     for item in items:
         published = date.fromisoformat(item["published"]) if item.get("published") else None
@@ -117,10 +128,19 @@ def evaluate(path: Path = DEVSET) -> dict[str, Any]:
         n_pair += pair_ok
         per_type[str(gold)] += 1
         per_type_ok[str(gold)] += type_ok
+        mode_ok = matched is not None and matched.mode == item.get("mode")
         if gold and item.get("mode"):
             n_mode += 1
-            n_mode_ok += matched is not None and matched.mode == item["mode"]
-        if not (type_ok and pair_ok):
+            n_mode_ok += mode_ok
+        row = splits.setdefault(item.get("split", "dev"), [0, 0, 0, 0, 0])
+        has_mode = bool(gold and item.get("mode"))
+        row[0] += 1
+        row[1] += type_ok
+        row[2] += pair_ok
+        row[3] += has_mode
+        row[4] += has_mode and mode_ok
+        mode_miss = bool(gold and item.get("mode")) and not mode_ok
+        if not (type_ok and pair_ok) or mode_miss:
             misses.append({
                 "id": item.get("id"), "text": item["text"],
                 "gold": [gold, item.get("mode"), item.get("actor"), item.get("target")],
@@ -128,22 +148,20 @@ def evaluate(path: Path = DEVSET) -> dict[str, Any]:
                          else e.actor_id,
                          entities[e.target_id].name if e.target_id in entities else None]
                         for e in events],
+                "what": "mode" if type_ok and pair_ok else "event",
             })
     n = len(items)
-    split_of = {item.get("id"): item.get("split", "dev") for item in items}
-    by_split: dict[str, list[int]] = {}
-    for item in items:
-        by_split.setdefault(item.get("split", "dev"), [0, 0])[1] += 1
-    for m in misses:
-        by_split[split_of[m["id"]]][0] += 1
     return {
         "n": n,
         "type_accuracy": n_type / n if n else 0.0,
         "actor_target_accuracy": n_pair / n if n else 0.0,
         "mode_accuracy": n_mode_ok / n_mode if n_mode else 0.0,
         "per_type": {t: (per_type_ok[t], per_type[t]) for t in sorted(per_type)},
-        # split -> (sentences fully right: type and actor-target, sentences)
-        "per_split": {k: (total - wrong, total) for k, (wrong, total) in sorted(by_split.items())},
+        # split -> accuracies on that split alone (a tuned split next to an untouched one)
+        "per_split": {k: {
+            "n": r[0], "type_accuracy": r[1] / r[0], "actor_target_accuracy": r[2] / r[0],
+            "mode_accuracy": r[4] / r[3] if r[3] else 0.0, "n_mode": r[3],
+        } for k, r in sorted(splits.items())},
         "misses": misses,
     }
 
@@ -162,14 +180,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"type accuracy:         {res['type_accuracy']:.3f}")
     print(f"actor-target accuracy: {res['actor_target_accuracy']:.3f}")
     print(f"mode accuracy:         {res['mode_accuracy']:.3f}  (sentences with a gold mode)")
-    for split, (ok, total) in res["per_split"].items():
-        print(f"{split + ' split:':<22} {ok}/{total} sentences fully right (type and actor-target)")
+    print("per split (sentences: type / actor-target / mode accuracy):")
+    for split, r in res["per_split"].items():
+        print(f"  {split:<10} {r['n']:>4}: {r['type_accuracy']:.3f} / "
+              f"{r['actor_target_accuracy']:.3f} / {r['mode_accuracy']:.3f}")
     print("per type (correct/total):")
     for t, (ok, total) in res["per_type"].items():
         print(f"  {t:<10} {ok}/{total}")
     if args.verbose:
         for m in res["misses"]:
-            print(f"- {m['id']}: {m['text']}\n    gold {m['gold']}\n    got  {m['got']}")
+            print(f"- {m['id']} ({m['what']}): {m['text']}\n    gold {m['gold']}\n"
+                  f"    got  {m['got']}")
     return 0
 
 
