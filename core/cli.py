@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from core.errors import DyadError
+from core.errors import ConfigError, DyadError
 from core.interop.cli import register as register_interop
 
 EXIT_OK, EXIT_ERROR, EXIT_NOTHING_BUILT = 0, 1, 2
@@ -45,13 +45,24 @@ def _build(args: argparse.Namespace) -> int:
     from core.pipeline import build_dataset
     from core.store import save_dataset
 
+    if args.scheduler and args.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
     t0 = time.perf_counter()
     progress = _Progress() if not args.quiet else None
     try:
-        cache = None if args.no_cache else (args.cache or f"{args.out.rstrip('/')}.cache")
-        ds = build_dataset(
-            args.sources, backend=args.backend, progress=progress, jobs=args.jobs, cache_dir=cache
-        )
+        if args.engine == "dask":
+            from core.distributed import build_dataset_dask
+
+            # The workers hold no cache: each build does every document.
+            ds = build_dataset_dask(
+                args.sources, scheduler=args.scheduler, backend=args.backend, progress=progress
+            )
+        else:
+            cache = None if args.no_cache else (args.cache or f"{args.out.rstrip('/')}.cache")
+            ds = build_dataset(
+                args.sources, backend=args.backend, progress=progress, jobs=args.jobs,
+                cache_dir=cache,
+            )
     finally:
         if progress:
             progress.close()
@@ -94,6 +105,14 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--backend", default="rules", help="'rules' (default) or 'spacy:<pipeline>'")
     b.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all)"
+    )
+    b.add_argument(
+        "--engine", choices=("local", "dask"), default="local",
+        help="'local' (default: processes on this machine) or 'dask' (a Dask cluster)",
+    )
+    b.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
     )
     b.add_argument("--cache", help="per-document cache folder (default: OUT.cache)")
     b.add_argument("--no-cache", action="store_true", help="redo every document")

@@ -56,26 +56,37 @@ class Dataset:
         return {name: len(df) for name, df in self.frames().items()}
 
 
+def _read_one(path: Path) -> tuple[list[Document], list[DyadError]]:
+    """Read one source file: its documents, and the errors of its bad items (or of itself)."""
+    try:
+        docs, skipped = ingest.read_file_with_skips(path)
+    except DyadError as exc:
+        return [], [exc]
+    except Exception as exc:  # a bug must not sink the batch; report it for this file
+        return [], [IngestError(f"unexpected error: {type(exc).__name__}: {exc}", path)]
+    # Skipped are the bad items of a multi-article file; the good ones build.
+    return list(docs), list(skipped)
+
+
 def _read_all(
-    sources: Iterable[str | Path], errors: list[DyadError]
+    listed: Iterable[Path | DyadError],
+    errors: list[DyadError],
+    read: Callable[[Path], tuple[list[Document], list[DyadError]]] = _read_one,
 ) -> tuple[list[Document], list[str]]:
-    """Read every source file; documents with the same doc_id merge their sources."""
+    """Read every listed file; documents with the same doc_id merge their sources.
+
+    ``listed`` is what ingest.iter_source_files yields; ``read`` reads one file (the
+    Dask engine passes the results its workers read, in the same order).
+    """
     by_id: dict[str, Document] = {}
     files: list[str] = []
-    for item in ingest.iter_source_files(sources):
+    for item in listed:
         if isinstance(item, DyadError):
             errors.append(item)
             continue
         files.append(str(item))
-        try:
-            docs, skipped = ingest.read_file_with_skips(item)
-            errors.extend(skipped)  # bad items of a multi-article file; the good ones build
-        except DyadError as exc:
-            errors.append(exc)
-            continue
-        except Exception as exc:  # a bug must not sink the batch; report it for this file
-            errors.append(IngestError(f"unexpected error: {type(exc).__name__}: {exc}", item))
-            continue
+        docs, errs = read(item)
+        errors.extend(errs)
         for doc in docs:
             known = by_id.get(doc.doc_id)
             if known is None:
@@ -226,6 +237,78 @@ def _events_key(ad: AnnotatedDocument, subset: dict[str, Entity], backend: str) 
                      mentions, ents)
 
 
+def _attach_annotations(
+    docs: list[Document], outs: list, errors: list[DyadError], on_error: str
+) -> list[AnnotatedDocument]:
+    """Pair each document with its annotation result; a failed one becomes an error."""
+    annotated: list[AnnotatedDocument] = []
+    for doc, res in zip(docs, outs, strict=True):
+        if isinstance(res, DyadError):
+            if on_error == "raise":
+                raise res
+            errors.append(res)
+        else:
+            annotated.append(AnnotatedDocument(doc, *res))
+    return annotated
+
+
+def _event_inputs(
+    annotated: list[AnnotatedDocument], entities: list[Entity]
+) -> list[tuple[AnnotatedDocument, dict[str, Entity]]]:
+    """Each resolved document with the entities its event extraction reads."""
+    by_entity = {e.entity_id: e for e in entities}
+    countries = {e.entity_id: e for e in entities if e.type == COUNTRY}
+    return [(ad, _entities_for(ad, by_entity, countries)) for ad in annotated]
+
+
+def _finish(
+    annotated: list[AnnotatedDocument],
+    entities: list[Entity],
+    per_doc: list[list[Event]],
+    errors: list[DyadError],
+    timings: dict[str, float],
+    manifest: dict[str, Any],
+) -> Dataset:
+    """The collection-wide end of a build: cluster events, edges, frames and manifest.
+
+    ``manifest`` holds the engine's own entries; counts, errors and timings are added here.
+    """
+    t = time.perf_counter()
+    events = [ev for evs in per_doc for ev in evs]
+    extract_events.cluster_events(events)
+    t = _step(timings, "cluster", t)
+
+    edges = graph.build_edges(events, annotated)
+    t = _step(timings, "graph", t)
+
+    mentions = [m for ad in annotated for m in ad.mentions if m.entity_id]
+    ds = Dataset(
+        documents=schemas.to_frame("documents", _document_rows([ad.document for ad in annotated])),
+        mentions=schemas.to_frame("mentions", mentions),
+        entities=schemas.to_frame("entities", entities),
+        events=schemas.to_frame("events", events),
+        edges=schemas.to_frame("edges", edges),
+        errors=[e.to_record() for e in errors],
+    )
+    _step(timings, "frames", t)
+    ds.manifest = {
+        "version": __version__,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **manifest,
+        "counts": ds.counts(),
+        "errors": ds.errors,
+        "timings": timings,
+    }
+    return ds
+
+
+def _step(timings: dict[str, float], name: str, t0: float) -> float:
+    """Record the seconds since ``t0`` under ``name``; returns now, the next step's start."""
+    t1 = time.perf_counter()
+    timings[name] = round(t1 - t0, 4)
+    return t1
+
+
 def build_dataset(
     sources: Iterable[str | Path],
     on_error: Literal["collect", "raise"] = "collect",
@@ -250,72 +333,37 @@ def build_dataset(
     errors: list[DyadError] = []
     timings: dict[str, float] = {}
 
-    def step(name: str, t0: float) -> float:
-        t1 = time.perf_counter()
-        timings[name] = round(t1 - t0, 4)
-        return t1
-
     t = time.perf_counter()
-    docs, files = _read_all(sources, errors)
-    t = step("ingest", t)
+    docs, files = _read_all(ingest.iter_source_files(sources), errors)
+    t = _step(timings, "ingest", t)
     if on_error == "raise" and errors:
         raise errors[0]
 
     pool = _Pool(jobs) if jobs > 1 else None
     try:
         keys = [stable_id(d.doc_id, backend, code_fingerprint()) for d in docs]
-        annotated: list[AnnotatedDocument] = []
         outs = _run_stage("entities", functools.partial(_annotate_chunk, backend=backend),
                           docs, keys, store_cache, pool, jobs, progress)
-        for doc, res in zip(docs, outs, strict=True):
-            if isinstance(res, DyadError):
-                if on_error == "raise":
-                    raise res
-                errors.append(res)
-            else:
-                annotated.append(AnnotatedDocument(doc, *res))
-        t = step("entities", t)
+        annotated = _attach_annotations(docs, outs, errors, on_error)
+        t = _step(timings, "entities", t)
 
         entities = resolve.resolve(annotated)
-        by_entity = {e.entity_id: e for e in entities}
-        countries = {e.entity_id: e for e in entities if e.type == COUNTRY}
-        t = step("resolve", t)
+        t = _step(timings, "resolve", t)
 
-        items = [(ad, _entities_for(ad, by_entity, countries)) for ad in annotated]
+        items = _event_inputs(annotated, entities)
         keys = [_events_key(ad, subset, backend) for ad, subset in items]
         per_doc = _run_stage("events", _events_chunk, items, keys, store_cache, pool, jobs,
                              progress)
     finally:
         if pool is not None:
             pool.shutdown()
-    events = [ev for evs in per_doc for ev in evs]
-    extract_events.cluster_events(events)
-    t = step("events", t)
+    _step(timings, "events", t)
 
-    edges = graph.build_edges(events, annotated)
-    t = step("graph", t)
-
-    mentions = [m for ad in annotated for m in ad.mentions if m.entity_id]
-    ds = Dataset(
-        documents=schemas.to_frame("documents", _document_rows([ad.document for ad in annotated])),
-        mentions=schemas.to_frame("mentions", mentions),
-        entities=schemas.to_frame("entities", entities),
-        events=schemas.to_frame("events", events),
-        edges=schemas.to_frame("edges", edges),
-        errors=[e.to_record() for e in errors],
-    )
-    step("frames", t)
-    ds.manifest = {
-        "version": __version__,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    return _finish(annotated, entities, per_doc, errors, timings, {
         "backend": backend,
         "jobs": jobs,
         "sources": sources,
         "files": len(files),
-        "counts": ds.counts(),
-        "errors": ds.errors,
-        "timings": timings,
         "cache": None if store_cache is None else {"hits": store_cache.hits,
                                                    "misses": store_cache.misses},
-    }
-    return ds
+    })
