@@ -12,6 +12,12 @@ it in one atomic rename, so readers see the old store or the new one, never a
 half-written one; a failed or killed build leaves the previous version in place,
 and the previous version is kept for rollback. A flat folder with the Parquet
 files and build.json directly inside (as older tools write) is read as well.
+
+Large frames (more than ``PARTITION_ROWS`` rows of events) are written as a
+hive-partitioned Parquet dataset by month, ``events/month=2025-07/part-0.parquet``
+(undated events in ``month=unknown``), so that DuckDB (core.query) reads only the
+months and columns a dashboard filter needs. load_dataset reads both layouts into
+the same frames.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from core import schemas
 from core.errors import StoreError
@@ -34,6 +42,11 @@ MANIFEST = "build.json"
 CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 2  # the current store and one previous version for rollback
+PARTITION_ROWS = 200_000  # frames longer than this are written partitioned by month
+PARTITIONED = {"events": "date"}  # frame -> the date column its months come from
+PARTITION_KEY = "month"
+UNKNOWN_MONTH = "unknown"
+ROW = "_row"  # original row position inside partition files: load keeps the frame's order
 
 
 def current(store_dir: str | Path) -> Path:
@@ -67,8 +80,60 @@ def _new_version_name() -> str:
     return f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
 
 
-def save_dataset(ds: Dataset, out_dir: str | Path) -> Path:
-    """Write the dataset as a new version of the store at ``out_dir``; returns ``out_dir``."""
+def frame_path(folder: str | Path, name: str) -> Path:
+    """Where a frame lives in a version folder: ``name.parquet`` or the ``name/`` dataset."""
+    folder = Path(folder)
+    part = folder / name
+    return part if part.is_dir() else folder / f"{name}.parquet"
+
+
+def frame_files(folder: str | Path, name: str) -> list[Path]:
+    """The Parquet files holding a frame (one, or one per month partition)."""
+    path = frame_path(folder, name)
+    if path.is_dir():
+        return sorted(path.glob(f"{PARTITION_KEY}=*/*.parquet"))
+    return [path] if path.exists() else []
+
+
+def frame_rows(store_dir: str | Path, name: str) -> int:
+    """Rows of a frame in the current version, from Parquet metadata (nothing is loaded)."""
+    files = frame_files(current(store_dir).resolve(), name)
+    if not files:
+        raise StoreError(f"{name}.parquet is missing", store_dir)
+    try:
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    except Exception as exc:
+        raise StoreError(f"{name} cannot be read: {exc}", store_dir) from exc
+
+
+def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str) -> None:
+    months = df[date_col].dt.strftime("%Y-%m").fillna(UNKNOWN_MONTH).to_numpy()
+    # One Arrow table sliced per month: every file gets the same schema, even a month
+    # whose column is all null (DuckDB unions the files by that schema).
+    table = pa.Table.from_pandas(df.assign(**{ROW: range(len(df))}), preserve_index=False)
+    for month, positions in pd.Series(range(len(df))).groupby(months).indices.items():
+        part = folder / f"{PARTITION_KEY}={month}"
+        part.mkdir(parents=True)
+        pq.write_table(table.take(positions), part / "part-0.parquet")
+
+
+def _read_partitioned(folder: Path) -> pd.DataFrame:
+    files = sorted(folder.glob(f"{PARTITION_KEY}=*/*.parquet"))
+    if not files:
+        raise StoreError("no partition files", folder)
+    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return df.sort_values(ROW, kind="stable").drop(columns=[ROW]).reset_index(drop=True)
+
+
+def save_dataset(
+    ds: Dataset, out_dir: str | Path, partition_rows: int | None = None
+) -> Path:
+    """Write the dataset as a new version of the store at ``out_dir``; returns ``out_dir``.
+
+    Frames in PARTITIONED with more than ``partition_rows`` (default PARTITION_ROWS)
+    rows are written partitioned by month.
+    """
+    limit = PARTITION_ROWS if partition_rows is None else partition_rows
     store = Path(out_dir)
     if store.exists() and not store.is_dir():
         raise StoreError("not a folder", store)
@@ -78,7 +143,7 @@ def save_dataset(ds: Dataset, out_dir: str | Path) -> Path:
         # A flat store from an older writer: its files become the first kept version.
         legacy = store / VERSIONS / f"{_new_version_name()}-legacy"
         legacy.mkdir(parents=True)
-        for name in [*(f"{f}.parquet" for f in schemas.FRAMES), MANIFEST]:
+        for name in [*(f"{f}.parquet" for f in schemas.FRAMES), *schemas.FRAMES, MANIFEST]:
             if (store / name).exists():
                 os.replace(store / name, legacy / name)
         _point(store, legacy)
@@ -87,7 +152,10 @@ def save_dataset(ds: Dataset, out_dir: str | Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=vdir))
     try:
         for name, df in ds.frames().items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
+            if name in PARTITIONED and len(df) > limit:
+                _write_partitioned(df, tmp / name, PARTITIONED[name])
+            else:
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / MANIFEST).write_text(
             json.dumps(ds.manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
@@ -146,11 +214,11 @@ def load_dataset(store_dir: str | Path) -> Dataset:
     manifest = read_manifest(folder)
     frames = {}
     for name in schemas.FRAMES:
-        path = folder / f"{name}.parquet"
+        path = frame_path(folder, name)
         if not path.exists():
             raise StoreError(f"{name}.parquet is missing", store)
         try:
-            df = pd.read_parquet(path)
+            df = _read_partitioned(path) if path.is_dir() else pd.read_parquet(path)
         except Exception as exc:
             raise StoreError(f"{name}.parquet cannot be read: {exc}", store) from exc
         frames[name] = schemas.validate(name, df)

@@ -21,6 +21,11 @@ from dashboard import auth, data
 DONE = "_curation_done"
 
 
+def _may_correct() -> bool:
+    # A large store is served by DuckDB without the overlay: a correction would not show.
+    return auth.can_edit() and not data.current().large
+
+
 def _log() -> CorrectionLog:
     return CorrectionLog(data.current().store)
 
@@ -44,7 +49,7 @@ def flash() -> None:
 
 def entity_editor(entity_id: str) -> None:
     """Merge, rename, aliases, split, type, country, not-an-entity for one entity."""
-    if not auth.can_edit():
+    if not _may_correct():
         return
     cur = data.current()
     ds, log, me = cur.prep.ds, _log(), auth.who()
@@ -105,7 +110,7 @@ def entity_editor(entity_id: str) -> None:
 
 def event_editor(event: pd.Series) -> None:
     """Change type or mode, reject, or swap actor and target of one event."""
-    if not auth.can_edit():
+    if not _may_correct():
         return
     log, me, event_id = _log(), auth.who(), str(event[EV.event_id])
     with st.expander("Correct this event"):
@@ -144,7 +149,7 @@ def history() -> None:
         st.caption("No corrections yet.")
     else:
         st.dataframe(log.table(), hide_index=True, key="cur_history")
-    if not auth.can_edit():
+    if not _may_correct():
         return
     flash()
     c1, c2, c3 = st.columns(3)

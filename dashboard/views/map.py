@@ -25,7 +25,7 @@ data.stop_if_no_events(cur)
 
 by = st.radio("Count events by", list(data.MAP_MODES), key=MODE, horizontal=True,
               format_func=data.MAP_MODES.get)
-counts = data.country_counts(cur.prep.aux, cur.view.events, by)
+counts = data.country_counts_for(cur, by)
 if counts.empty:
     st.info("None of the matching events names a country for this count.")
 else:

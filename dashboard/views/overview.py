@@ -7,10 +7,10 @@ from dashboard.components import charts
 
 cur = data.current()
 st.title("Overview")
-figures = data.key_figures(cur.view, cur.prep.aux)
+figures = data.key_figures_for(cur)
 for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
     col.metric(label, value)
-st.caption(data.date_caption(cur.view))
+st.caption(data.date_caption_for(cur))
 data.stop_if_no_events(cur)
 
 left, right = st.columns(2)

@@ -10,6 +10,7 @@ from dashboard.components import curation
 UPLOAD = "sources_upload"
 REBUILD = "sources_rebuild"
 DONE = "_sources_upload_done"
+REJECTED = "_sources_upload_rejected"  # kept across the rerun that follows a rebuild
 COL = data.COL
 
 cur = data.current()
@@ -54,8 +55,8 @@ if submitted and files:
     except DyadError as exc:
         st.error(data.md_escape(exc))
         st.stop()
-    for name, reason in batch.rejected:
-        st.warning(data.md_escape(f"{name}: {reason}"))
+    st.session_state[REJECTED] = [data.md_escape(f"{name}: {reason}")
+                                  for name, reason in batch.rejected]
     if batch.accepted:
         bar = st.progress(0.0, text="Rebuilding…")
         try:
@@ -68,6 +69,8 @@ if submitted and files:
         st.rerun()
 if st.session_state.get(DONE):
     st.success(st.session_state.pop(DONE))
+for rejected in st.session_state.pop(REJECTED, []):
+    st.warning(rejected)
 if st.button("Rebuild from the recorded sources", key=REBUILD,
              help="Re-run the pipeline, e.g. after updating Dyad."):
     try:

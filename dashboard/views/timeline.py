@@ -16,8 +16,8 @@ data.stop_if_no_events(cur)
 c1, c2 = st.columns(2)
 freq = c1.radio("Events per", list(data.FREQS), index=2, key=FREQ, horizontal=True)
 split = c2.radio("Split by", data.SPLITS, key=SPLIT, horizontal=True)
-series = data.timeline(cur.prep, cur.view.events, freq, split)
-undated = int(cur.view.events["date"].isna().sum())
+series = data.timeline_for(cur, freq, split)
+undated = data.undated_for(cur)
 if series.empty:
     st.info("None of the matching events has a date.")
 else:

@@ -125,3 +125,64 @@ def test_a_flat_store_from_an_older_writer_is_read_and_upgraded(
     core.save_dataset(seeds_ds, flat)
     assert len(store.list_versions(flat)) == 2  # the flat files were kept as a version
     assert len(core.load_dataset(flat).documents) == 2
+
+
+# --- large stores: events partitioned by month -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_ds() -> core.Dataset:
+    import sys
+
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from bench.gen_store import generate_dataset
+
+    return generate_dataset(600, seed=5)
+
+
+def test_large_events_are_partitioned_by_month_and_read_back_unchanged(
+    tmp_path: Path, synthetic_ds: core.Dataset
+) -> None:
+    out = tmp_path / "store"
+    core.save_dataset(synthetic_ds, out, partition_rows=100)
+    folder = store.current(out)
+    assert (folder / "events").is_dir() and not (folder / "events.parquet").exists()
+    months = sorted(p.name for p in (folder / "events").iterdir())
+    assert "month=2025-01" in months and "month=unknown" in months  # undated events
+    loaded = core.load_dataset(out)
+    for name, df in synthetic_ds.frames().items():
+        pd.testing.assert_frame_equal(loaded.frames()[name], df)
+    assert store.frame_rows(out, "events") == len(synthetic_ds.events)
+
+
+def test_each_month_partition_holds_only_that_months_events(
+    tmp_path: Path, synthetic_ds: core.Dataset
+) -> None:
+    out = tmp_path / "store"
+    core.save_dataset(synthetic_ds, out, partition_rows=100)
+    part = pd.read_parquet(store.current(out) / "events" / "month=2025-03" / "part-0.parquet")
+    assert len(part) > 0
+    assert (part[schemas.EV.date].dt.strftime("%Y-%m") == "2025-03").all()
+    unknown = pd.read_parquet(store.current(out) / "events" / "month=unknown" / "part-0.parquet")
+    assert unknown[schemas.EV.date].isna().all()
+
+
+def test_small_frames_keep_the_single_file_layout(
+    tmp_path: Path, synthetic_ds: core.Dataset
+) -> None:
+    out = tmp_path / "store"
+    core.save_dataset(synthetic_ds, out)  # 600 events: far below PARTITION_ROWS
+    assert (store.current(out) / "events.parquet").is_file()
+    assert store.frame_rows(out, "events") == len(synthetic_ds.events)
+
+
+def test_a_broken_partition_is_reported_not_a_traceback(
+    tmp_path: Path, synthetic_ds: core.Dataset
+) -> None:
+    out = tmp_path / "store"
+    core.save_dataset(synthetic_ds, out, partition_rows=100)
+    (store.current(out) / "events" / "month=2025-02" / "part-0.parquet").write_bytes(b"junk")
+    with pytest.raises(StoreError, match="events"):
+        core.load_dataset(out)

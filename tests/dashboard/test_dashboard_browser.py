@@ -279,8 +279,8 @@ def test_upload_adds_an_article_and_rebuilds(browser_page, tmp_path: Path) -> No
     page = browser_page
     with _serve(store, tmp_path / "server.log") as url:
         _open(page, url, "sources")
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-            str(article))
+        form = page.locator('[data-testid="stForm"]').filter(has_text="Save and rebuild")
+        form.locator('input[type="file"]').set_input_files(str(article))
         page.get_by_text("fidan.txt").wait_for(timeout=10_000)
         page.get_by_role("button", name="Save and rebuild").click()
         page.get_by_text("Added 1 file(s) and rebuilt the store.").wait_for(timeout=60_000)
