@@ -99,6 +99,8 @@ _HYPHENS = frozenset({"-", "‐", "‑"})
 _REGNAL = re.compile(r"^(?:I{2,3}|IV|V|VI{1,3}|IX|X|XI{1,3}|XIV|XV|XVI{1,3})$")  # Abdullah II
 _CAMEL = re.compile(r"[a-zà-ÿ][A-ZÀ-Þ]")
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|Da|La|Le|Van|Von)[A-Z][a-z]")  # McDonald, DeSantis
+# Lower-case romanised East Asian syllable after a hyphen ("hyun", "myung", "un").
+_SYLLABLE = re.compile(r"^[bcdghjklmnpstwy]{0,2}[aeiouy]{1,3}(?:ng|n|m|k|l|p)?$")
 _MAX_NAME_TOKENS = 6
 _MAX_ORG_TOKENS = 8
 
@@ -148,6 +150,14 @@ class Gazetteer:
     name_internal_titles: frozenset[str] = frozenset()
     place_prepositions: tuple[tuple[str, ...], ...] = ()
     place_stopwords: frozenset[str] = frozenset()
+    compass_words: frozenset[str] = frozenset()
+    admin_heads: frozenset[str] = frozenset()
+    settlement_nouns: frozenset[str] = frozenset()
+    site_modifiers: frozenset[str] = frozenset()
+    person_cues_before: tuple[tuple[str, ...], ...] = ()
+    org_suffixes: tuple[str, ...] = ()
+    club_prefixes: frozenset[str] = frozenset()
+    club_suffixes: frozenset[str] = frozenset()
 
     def lookup(self, text: str) -> GazEntry | None:
         """Entry for a name spelled any way (case, diacritics, British/American)."""
@@ -269,6 +279,15 @@ def load_gazetteer() -> Gazetteer:
     gaz.abbreviations = frozenset(str(t) for t in rules.get("abbreviations", []))
     gaz.name_internal_titles = frozenset(str(t) for t in rules.get("name_internal_titles", []))
     gaz.place_stopwords = frozenset(str(t) for t in rules.get("place_stopwords", []))
+    gaz.compass_words = frozenset(str(t) for t in rules.get("compass_words", []))
+    gaz.admin_heads = frozenset(str(t) for t in rules.get("admin_heads", []))
+    gaz.settlement_nouns = frozenset(str(t) for t in rules.get("settlement_nouns", []))
+    gaz.site_modifiers = frozenset(str(t) for t in rules.get("site_modifiers", []))
+    gaz.person_cues_before = tuple(tuple(str(t).split()) for t in
+                                   rules.get("person_cues_before", []))
+    gaz.org_suffixes = tuple(str(t) for t in rules.get("org_suffixes", []))
+    gaz.club_prefixes = frozenset(str(t) for t in rules.get("club_prefixes", []))
+    gaz.club_suffixes = frozenset(str(t) for t in rules.get("club_suffixes", []))
     gaz.place_prepositions = tuple(tuple(str(t).split()) for t in
                                    rules.get("place_prepositions", []))
     gaz.org_cues_before = frozenset(str(t) for t in rules.get("org_cues_before", []))
@@ -557,9 +576,40 @@ class _Finder:
         return j
 
     def cue_orgs(self) -> None:
-        """'the state news agency MENA', 'Yonhap news agency': cue nouns mark orgs."""
+        """'the state news agency MENA', 'Yonhap news agency': cue nouns mark orgs;
+        so do name endings of clubs and firms ('Samsunspor')."""
         gaz = self.gaz
+        for i in range(self.n - 1):
+            if self.words[i] in gaz.club_prefixes and not self.taken[i] and \
+                    not self.headline[self.sent[i]] and \
+                    (self.is_cap(i + 1) or self._gaz_place(i + 1)):
+                end = self._span_end(i + 1)
+                nxt = self._span_at(i + 1)
+                if nxt is not None and (nxt.start != i + 1 or nxt.label not in (LOCATION, COUNTRY)):
+                    continue
+                if nxt is not None:
+                    self.remove(nxt)
+                self.add(_Span(i, end, ORGANIZATION))
+        if gaz.org_suffixes:
+            for i in range(self.n):
+                w = self.words[i]
+                if not self.taken[i] and self.is_cap(i) and w.endswith(gaz.org_suffixes) and \
+                        not self.headline[self.sent[i]] and w not in gaz.function_words:
+                    self.add(_Span(i, i + 1, ORGANIZATION))
         for i in range(1, self.n):
+            if self.words[i] in gaz.club_suffixes and not self.taken[i] and \
+                    not self.headline[self.sent[i]]:
+                s = i
+                while s > 0 and i - s < 3 and not self.role_tok[s - 1] and \
+                        self.words[s - 1] not in gaz.function_words and (
+                            (not self.taken[s - 1] and self.is_cap(s - 1)) or
+                            self._gaz_place(s - 1)):
+                    s = self._span_at(s - 1).start if self.taken[s - 1] else s - 1
+                if s < i:
+                    for sp in [x for x in self.spans if s <= x.start and x.end <= i]:
+                        self.remove(sp)
+                    self.add(_Span(s, i + 1, ORGANIZATION))  # "Pyramids FC"
+                    continue
             if self.headline[self.sent[i]] or self.taken[i]:
                 continue
             if self.words[i - 1] in gaz.org_cues_before:
@@ -586,6 +636,13 @@ class _Finder:
             if self.taken[i] or self.headline[self.sent[i]]:
                 continue
             w = self.words[i]
+            prev = self._span_at(i - 1) if i > 0 else None
+            if w in gaz.loc_heads_after and prev is not None and prev.end == i and \
+                    prev.label == LOCATION and w[:1].isupper():
+                # a known place named with its head: "Fergana Valley", "Punjab Province"
+                self.remove(prev)
+                self.add(_Span(prev.start, i + 1, LOCATION))
+                continue
             if w in gaz.loc_heads_after and i > 0 and not self.taken[i - 1] and \
                     self.is_cap(i - 1) and self.words[i - 1] not in gaz.function_words:
                 start = i - 1
@@ -770,6 +827,12 @@ class _Finder:
                 if j + 1 < self.n and self.words[j] in _HYPHENS and self.glued(j - 1) and \
                         self.glued(j) and self.is_name_tok(j + 1):
                     j += 1
+                elif j + 1 < self.n and self.words[j] in _HYPHENS and self.glued(j - 1) and \
+                        self.glued(j) and _SYLLABLE.match(self.words[j + 1]) and \
+                        len(self.words[j - 1]) <= 6:
+                    j += 2  # "Jun Young-hyun": a lower-case syllable ends the name
+                    last_name = j
+                    break
                 continue
             if count and w in gaz.name_internal_titles and j + 1 < self.n and \
                     self.sent[j + 1] == self.sent[i] and self.is_name_tok(j + 1):
@@ -923,6 +986,14 @@ class _Finder:
             if not found and i >= 1 and self.words[i - 1] in speech and ntok >= 2 and \
                     (e >= self.n or self.words[e] in (",", ".", ";")):
                 found = True
+            if not found and ntok >= 2 and any(
+                    tuple(self.words[i - len(p):i]) == p for p in self.gaz.person_cues_before):
+                found = True  # "a coalition led by Milojko Spajić"
+            # "Ethiopia's Gudaf Tsegay": a country's possessive then a 2+ word name
+            if not found and ntok >= 2 and i >= 2 and self.words[i - 1] in _POSSESSIVE and \
+                    (e >= self.n or self.words[e] not in _HYPHENS) and \
+                    self._span_at(i - 2) is not None and self._span_at(i - 2).label == COUNTRY:
+                found = True
             if not found and i >= 2 and self.words[i - 2].lower() == "according" and \
                     self.words[i - 1] == "to" and ntok >= 2:
                 found = True
@@ -973,21 +1044,113 @@ class _Finder:
         gaz = self.gaz
         firsts = {p[-1] for p in gaz.place_prepositions}
         for i in range(1, self.n):
-            if self.words[i - 1] not in firsts or not self.is_name_tok(i) or \
-                    self.headline[self.sent[i]] or self.sent_first[i] or \
-                    _INITIAL.match(self.words[i]):
+            if self.words[i - 1] not in firsts or self.headline[self.sent[i]]:
+                continue
+            known = self._span_at(i)
+            if known is not None and known.start == i and known.label == LOCATION and \
+                    any(tuple(self.words[i - len(p):i]) == p for p in gaz.place_prepositions):
+                self._coordinated_places(known.end)  # "in Skopje and Tetovo"
+                continue
+            if not self.is_name_tok(i) or self.sent_first[i] or _INITIAL.match(self.words[i]):
                 continue
             if not any(tuple(self.words[i - len(p):i]) == p for p in gaz.place_prepositions):
                 continue
-            e = i
-            while e < self.n and e - i < 3 and self.is_name_tok(e) and self.sent[e] == self.sent[i]:
-                e += 1
+            e = self._place_run(i)
+            # "Gilgit-Baltistan": capitalised parts joined by a hyphen stay one place
+            while e + 1 < self.n and self.words[e] in _HYPHENS and self.glued(e - 1) and \
+                    self.glued(e) and self.is_name_tok(e + 1):
+                e = self._place_run(e + 1)
             if e < self.n and (self.words[e] in _POSSESSIVE or (
                     self.words[e] in _HYPHENS and self.glued(e - 1))):  # Turkmen-populated
                 continue
             if fold(self.words[i]) in gaz.given_names or self.words[i] in gaz.place_stopwords:
                 continue
             self.add(_Span(i, e, LOCATION))
+            self._coordinated_places(e)
+
+    def _place_run(self, i: int) -> int:
+        """End of an unknown place name at i (up to three capitalised words)."""
+        e = i
+        while e < self.n and e - i < 3 and self.is_name_tok(e) and self.sent[e] == self.sent[i]:
+            e += 1
+        return e
+
+    def _coordinated_places(self, e: int) -> None:
+        """'in Puno and Cusco': an unknown name joined to a found place is a place too."""
+        while e + 1 < self.n and self.words[e] in ("and", "or", ",") and \
+                self.is_name_tok(e + 1) and fold(self.words[e + 1]) not in self.gaz.given_names:
+            end = self._place_run(e + 1)
+            if end < self.n and (self.words[end] in _POSSESSIVE or self.words[end] in
+                                 self.gaz.speech_verbs or self.words[end] in _HYPHENS):
+                return
+            self.add(_Span(e + 1, end, LOCATION))
+            e = end
+
+    def compass_places(self) -> None:
+        """'in North Waziristan', 'in southern Kordofan's ...': a compass word then an
+        unknown name after a place preposition is a LOCATION ('North' included when
+        capitalised)."""
+        gaz = self.gaz
+        firsts = {p[-1] for p in gaz.place_prepositions}
+        for i in range(self.n - 1):
+            w = self.words[i]
+            nxt = self._span_at(i + 1)
+            if w in gaz.compass_words and w[:1].isupper() and not self.taken[i] and \
+                    nxt is not None and nxt.start == i + 1 and nxt.label == LOCATION and \
+                    nxt.entry is not None and nxt.entry.kind == "city":
+                # "North Kordofan", "Central Java": the compass word is part of the name
+                self.remove(nxt)
+                self.add(_Span(i, nxt.end, LOCATION, nxt.entry, nxt.country))
+                continue
+            if i == 0 or w not in gaz.compass_words or self.taken[i] or \
+                    self.words[i - 1] not in firsts \
+                    or self.headline[self.sent[i]] or not self.is_name_tok(i + 1):
+                continue
+            e = self._place_run(i + 1)
+            if e < self.n and self.words[e] in _POSSESSIVE:
+                continue
+            self.add(_Span(i if w[:1].isupper() else i + 1, e, LOCATION))
+
+    def admin_places(self) -> None:
+        """'Kasai province', 'Chapare region', 'Aichi prefecture': an unknown name before
+        a lower-case administrative head, or in apposition to 'a town/city/village'."""
+        gaz = self.gaz
+        for i in range(1, self.n):
+            w = self.words[i]
+            if w in gaz.admin_heads and not self.headline[self.sent[i]]:
+                # "Khor Mor gas field": one modifier may sit between name and head
+                last = i - 1 if self.words[i - 1] not in gaz.site_modifiers else i - 2
+                if last < 0 or not self.is_name_tok(last):
+                    continue
+                s = last
+                while s > 0 and last - s < 3 and not self.sent_first[s] and (
+                        self.is_name_tok(s - 1) or (
+                            self.words[s - 1] in _HYPHENS and s >= 2 and self.glued(s - 2)
+                            and self.glued(s - 1) and self.is_name_tok(s - 2))):
+                    s -= 1 if self.is_name_tok(s - 1) else 2
+                if self.sent_first[s] and last == s and self.words[s] in gaz.function_words:
+                    continue
+                self.add(_Span(s, last + 1, LOCATION))
+            elif w in _HYPHENS and i + 1 < self.n and self.words[i + 1] == "based" and \
+                    self.glued(i - 1) and self.glued(i) and self.is_name_tok(i - 1) and \
+                    not self.headline[self.sent[i]] and not self.sent_first[i - 1] and \
+                    fold(self.words[i - 1]) not in gaz.given_names:
+                self.add(_Span(i - 1, i, LOCATION))  # "a Zorvia-based group"
+            elif w == "," and i + 2 < self.n and self.words[i + 1] in ("a", "the") and \
+                    self.is_name_tok(i - 1) and not self.headline[self.sent[i]]:
+                j = i + 2
+                while j < self.n and j - i < 5 and self.words[j] not in gaz.settlement_nouns \
+                        and self.words[j][:1].islower() or (j < self.n and
+                                                              self._gaz_place(j)):
+                    j = self._span_end(j)
+                if j >= self.n or self.words[j] not in gaz.settlement_nouns:
+                    continue
+                s = i - 1
+                while s > 0 and i - s < 3 and self.is_name_tok(s - 1):
+                    s -= 1
+                if fold(self.words[s]) in gaz.given_names:
+                    continue
+                self.add(_Span(s, i, LOCATION))
 
     def possessive_countries(self) -> None:
         """"Türkiye's National Intelligence Organisation": the org belongs to TUR."""
@@ -1025,6 +1188,8 @@ class _Finder:
         self.known_person_titles()
         self.propagate_names()
         self.places_after_prepositions()
+        self.compass_places()
+        self.admin_places()
         self.possessive_countries()
         return self.spans
 

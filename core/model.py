@@ -71,6 +71,7 @@ class AnnotatedDocument:
     mentions: list[Mention]
     # Backend-specific parse (a spaCy Doc) for event extraction; never serialised.
     parse: Any = None
+    topics: list[str] = field(default_factory=list)  # the document's topics (core.topics)
 
 
 @dataclass

@@ -99,21 +99,25 @@ def _read_all(
     return list(by_id.values()), files
 
 
-def _document_rows(docs: list[Document]) -> list[dict[str, Any]]:
+def _document_rows(annotated: list[AnnotatedDocument]) -> list[dict[str, Any]]:
     rows = []
-    for d in docs:
-        row = asdict(d)
-        row[schemas.DOC.n_words] = len(d.text.split())
-        row[schemas.DOC.topics] = topics.document_topics(f"{d.title}\n{d.text}")
+    for ad in annotated:
+        row = asdict(ad.document)
+        row[schemas.DOC.n_words] = len(ad.document.text.split())
+        row[schemas.DOC.topics] = ad.topics
         rows.append(row)
     return rows
 
 
 def _annotate_chunk(
     docs: list[Document], backend: str
-) -> list[tuple[list, list, object] | DyadError]:
-    """Annotate documents (in a worker process when jobs > 1); errors come back as values."""
-    out: list[tuple[list, list, object] | DyadError] = []
+) -> list[tuple[list, list, object, list[str]] | DyadError]:
+    """Annotate documents (in a worker process when jobs > 1); errors come back as values.
+
+    Each result is (sentences, mentions, parse, document topics): the per-document work
+    that the cache keeps.
+    """
+    out: list[tuple[list, list, object, list[str]] | DyadError] = []
     for doc in docs:
         try:
             ad = extract_entities.annotate(doc, backend)
@@ -127,7 +131,9 @@ def _annotate_chunk(
                                  doc.source))
             continue
         # A tokens-only parse (rules backend) tells events nothing: don't ship it around.
-        out.append((ad.sentences, ad.mentions, ad.parse if _has_dependencies(ad.parse) else None))
+        parse = ad.parse if _has_dependencies(ad.parse) else None
+        out.append((ad.sentences, ad.mentions, parse,
+                    topics.document_topics(f"{doc.title}\n{doc.text}")))
     return out
 
 
@@ -283,7 +289,7 @@ def _finish(
 
     mentions = [m for ad in annotated for m in ad.mentions if m.entity_id]
     ds = Dataset(
-        documents=schemas.to_frame("documents", _document_rows([ad.document for ad in annotated])),
+        documents=schemas.to_frame("documents", _document_rows(annotated)),
         mentions=schemas.to_frame("mentions", mentions),
         entities=schemas.to_frame("entities", entities),
         events=schemas.to_frame("events", events),

@@ -60,9 +60,21 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     return {"precision": p, "recall": r, "f1": f, "tp": tp, "fp": fp, "fn": fn}
 
 
-def evaluate(backend: str = "rules", path: Path = DEVSET) -> dict:
-    """Score one backend: per-type and overall precision/recall/F1, plus the errors."""
+def split_of(item_id: str | None) -> str:
+    """The split a text belongs to: its id up to the last '-' ("dev2-007" -> "dev2"),
+    "dev" for the first batch ("dev001")."""
+    if not item_id:
+        return "dev"
+    return item_id.rsplit("-", 1)[0] if "-" in item_id else "dev"
+
+
+def evaluate(backend: str = "rules", path: Path = DEVSET, split: str | None = None) -> dict:
+    """Score one backend: per-type and overall precision/recall/F1, plus the errors.
+
+    ``split`` keeps only the texts of one split (see :func:`split_of`)."""
     items = load_devset(path)
+    if split is not None:
+        items = [it for it in items if split_of(it.get("id")) == split]
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
@@ -120,16 +132,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="backend to score (repeatable); default: all available")
     parser.add_argument("--errors", action="store_true", help="list every wrong mention")
     parser.add_argument("--set", type=Path, default=DEVSET, help="JSONL set to score")
+    parser.add_argument("--split", help="score only one split (id prefix: dev, dev2, ...)")
+    parser.add_argument("--by-split", action="store_true",
+                        help="also print a report for each split")
     args = parser.parse_args(argv)
     status = 0
     for backend in args.backend or available_backends():
         try:
-            result = evaluate(backend, args.set)
+            result = evaluate(backend, args.set, args.split)
+            splits = sorted({split_of(it.get("id")) for it in load_devset(args.set)}) \
+                if args.by_split and args.split is None else []
+            per_split = [(name, evaluate(backend, args.set, name)) for name in splits]
         except ConfigError as exc:
             print(f"backend {backend}: {exc}", file=sys.stderr)
             status = 2
             continue
         print(format_report(result))
+        for name, part in per_split:
+            print(f"split {name}: " + format_report(part))
         if args.errors:
             for err in result["errors"]:
                 print(f"    {err['kind']} {err['label']:<13} {err['text']!r}  ({err['id']})")

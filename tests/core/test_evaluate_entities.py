@@ -83,3 +83,19 @@ def test_main_prints_a_row_per_type(capsys) -> None:
 def test_main_reports_an_unavailable_backend(capsys) -> None:
     assert main(["--backend", "spacy:no_such_pipeline_here"]) != 0
     assert "no_such_pipeline_here" in capsys.readouterr().err
+
+
+def test_split_scores_only_the_texts_of_that_split(tmp_path) -> None:
+    path = tmp_path / "set.jsonl"
+    rows = [{"id": "dev001", "text": "Iran and Iraq", "entities": [
+                {"start": 0, "end": 4, "label": "COUNTRY"}, {"start": 9, "end": 13,
+                                                             "label": "COUNTRY"}]},
+            {"id": "dev2-001", "text": "Talks in Egypt", "entities": [
+                {"start": 9, "end": 14, "label": "LOCATION"}]}]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    first = evaluate("rules", path, split="dev")
+    second = evaluate("rules", path, split="dev2")
+    assert first["n_texts"] == 1 and second["n_texts"] == 1
+    assert first["overall"]["tp"] == 2 and first["overall"]["fn"] == 0
+    # "Egypt" is a COUNTRY, not the LOCATION marked: one miss and one false positive
+    assert second["overall"]["fn"] == 1 and second["overall"]["fp"] == 1

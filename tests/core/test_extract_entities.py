@@ -342,3 +342,56 @@ def test_unknown_acronyms_are_organisations_but_two_letters_wait_for_a_definitio
     ad = annotate(doc("The ELN attacked a base while XY fighters and UAV strikes were reported."))
     resolve([ad])
     assert mentions_of(ad, ORGANIZATION) == ["ELN"]
+
+
+def test_unknown_places_from_coordination_admin_heads_and_compass_words() -> None:
+    # invented place names, so only the rules (not the gazetteers) can find them
+    ad = annotate(doc("Protesters blocked roads in Zorvia and Kelmut on Monday. Floods hit "
+                      "Tarnovka province and the Brezin district. Clashes erupted in North "
+                      "Vostria and in northern Quelland. Gunmen raided Drabo, a town in "
+                      "the east. A landslide in Vell-Marosh closed the Ubrek gas field."))
+    check_invariants(ad)
+    places = set(mentions_of(ad, LOCATION))
+    assert {"Zorvia", "Kelmut", "Tarnovka", "Brezin", "North Vostria", "Quelland", "Drabo",
+            "Vell-Marosh", "Ubrek"} <= places
+    assert "Monday" not in places and "Floods" not in places
+
+
+def test_coordination_does_not_turn_people_into_places() -> None:
+    ad = annotate(doc("The talks in Vienna and Paris ended. Rallies in Ankara and Hakan "
+                      "Fidan's visit drew crowds."))
+    places = mentions_of(ad, LOCATION)
+    assert "Paris" in places
+    assert not any("Hakan" in p or "Fidan" in p for p in places)
+
+
+def test_people_after_cue_phrases_and_a_country_possessive() -> None:
+    ad = annotate(doc("Parliament approved a coalition led by Borvan Teskovic on Tuesday. "
+                      "Kenya's Wambura Otieno won the race."))
+    people = mentions_of(ad, PERSON)
+    assert "Borvan Teskovic" in people
+    assert "Wambura Otieno" in people
+
+
+def test_club_name_endings_and_business_cue_nouns_mark_organisations() -> None:
+    ad = annotate(doc("Trabzon fans cheered as Zorluspor beat the visitors. Copper miner "
+                      "Veltrana said output fell."))
+    orgs = mentions_of(ad, ORGANIZATION)
+    assert "Zorluspor" in orgs and "Veltrana" in orgs
+    assert "Veltrana" not in mentions_of(ad, PERSON)
+
+
+def test_known_place_named_with_its_head_is_one_location() -> None:
+    ad = annotate(doc("Farmers in the Punjab Province and the Fergana Valley lost crops."))
+    places = mentions_of(ad, LOCATION)
+    assert "Punjab Province" in places and "Fergana Valley" in places
+    assert "Punjab" not in places
+
+
+def test_club_names_take_their_city_and_compass_words_join_known_regions() -> None:
+    ad = annotate(doc("Fans of Dinamo Zagreb clashed with Vortex FC supporters. Shelling hit "
+                      "North Kordofan on Monday."))
+    orgs = mentions_of(ad, ORGANIZATION)
+    assert "Dinamo Zagreb" in orgs and "Vortex FC" in orgs
+    assert "Zagreb" not in mentions_of(ad, LOCATION)
+    assert "North Kordofan" in mentions_of(ad, LOCATION)
