@@ -37,8 +37,7 @@ class Cache:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.hits = 0
-        self.misses = 0
+        self.stats: dict[str, dict[str, int]] = {}  # kind -> {"hits": n, "misses": n}
 
     def _path(self, kind: str, key: str) -> Path:
         return self.folder / kind / f"{key}.pkl"
@@ -48,10 +47,14 @@ class Cache:
             with open(self._path(kind, key), "rb") as fh:
                 value = pickle.load(fh)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            self.misses += 1
+            self._count(kind, "misses")
             return None
-        self.hits += 1
+        self._count(kind, "hits")
         return value
+
+    def _count(self, kind: str, what: str) -> None:
+        counts = self.stats.setdefault(kind, {"hits": 0, "misses": 0})
+        counts[what] += 1
 
     def put(self, kind: str, key: str, value: Any) -> None:
         path = self._path(kind, key)

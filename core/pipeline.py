@@ -68,6 +68,22 @@ def _read_one(path: Path) -> tuple[list[Document], list[DyadError]]:
     return list(docs), list(skipped)
 
 
+def _read_cached(store_cache: Cache, path: Path) -> tuple[list[Document], list[DyadError]]:
+    """_read_one, kept per file by path, size and modification time (and Dyad's code)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return _read_one(path)
+    key = stable_id(path.resolve(), path, st.st_size, st.st_mtime_ns, code_fingerprint())
+    hit = store_cache.get("ingest", key)
+    if hit is not None:
+        return hit, []
+    docs, errs = _read_one(path)
+    if not errs:  # errors are cheap to find again and must keep their file names
+        store_cache.put("ingest", key, docs)
+    return docs, errs
+
+
 def _read_all(
     listed: Iterable[Path | DyadError],
     errors: list[DyadError],
@@ -340,7 +356,8 @@ def build_dataset(
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    docs, files = _read_all(ingest.iter_source_files(sources), errors)
+    read = _read_one if store_cache is None else functools.partial(_read_cached, store_cache)
+    docs, files = _read_all(ingest.iter_source_files(sources), errors, read)
     t = _step(timings, "ingest", t)
     if on_error == "raise" and errors:
         raise errors[0]
@@ -370,6 +387,5 @@ def build_dataset(
         "jobs": jobs,
         "sources": sources,
         "files": len(files),
-        "cache": None if store_cache is None else {"hits": store_cache.hits,
-                                                   "misses": store_cache.misses},
+        "cache": None if store_cache is None else store_cache.stats,
     })
