@@ -563,7 +563,25 @@ def _clean(raw: str, html_escapes: bool = True) -> _Clean:
         kept.append(line)
         started = True
     text = _MANY_BREAKS.sub("\n\n", "\n".join(kept)).strip()
+    text = "\n\n".join(_unwrap(block, cfg) for block in text.split("\n\n"))
     return _Clean(text=text, title=headline, published=published)
+
+
+_SENTENCE_END = re.compile(r"[.!?:;\"”’')\]]$")
+
+
+def _unwrap(block: str, cfg: dict[str, Any]) -> str:
+    """Join a hard-wrapped paragraph's lines; leave blocks of real lines alone."""
+    lines = block.split("\n")
+    if len(lines) < cfg["wrap_min_lines"]:
+        return block
+    wrapped = sum(
+        1 for line in lines[:-1]
+        if len(line) >= cfg["wrap_min_chars"] and not _SENTENCE_END.search(line)
+    )
+    if wrapped * 3 < (len(lines) - 1) * 2:  # fewer than two in three lines run on
+        return block
+    return " ".join(line.strip() for line in lines)
 
 
 _FP_MAP = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."}

@@ -624,3 +624,26 @@ def test_fuzz_read_file_only_raises_ingest_error(tmp_path: Path, data: bytes, ex
         assert doc.text.strip()
         assert doc.title.strip()
         assert unicodedata.is_normalized("NFC", doc.text)
+
+
+def test_hard_wrapped_paragraphs_are_joined_so_sentences_stay_whole(tmp_path: Path) -> None:
+    path = tmp_path / "wrapped.txt"
+    path.write_text(
+        "Qatar, Türkiye discuss Gaza\n\n"
+        "Qatari Prime Minister Sheikh Mohammed bin Abdulrahman Al Thani met with\n"
+        "Turkish Foreign Minister Hakan Fidan in Doha on Sunday to discuss the\n"
+        "ceasefire in Gaza and the delivery of humanitarian aid, the Qatari foreign\n"
+        "ministry said in a statement.\n\n"
+        "The two ministers also talked about Syria.\n",
+        encoding="utf-8",
+    )
+    (doc,) = read_file(path)
+    assert "met with Turkish Foreign Minister Hakan Fidan in Doha" in doc.text
+    assert "the Qatari foreign ministry said" in doc.text
+    assert doc.text.count("\n\n") == 2  # title, the joined paragraph, the last paragraph
+
+
+def test_lines_that_end_sentences_are_not_joined(seeds_dir: Path) -> None:
+    seed = next(seeds_dir.glob("000_*.txt"))
+    (doc,) = read_file(seed)
+    assert doc.text.count("\n") == seed.read_text(encoding="utf-8").strip().count("\n")
