@@ -380,15 +380,23 @@ def main() -> None:
                 print(f"  {view:<24}{ms(took):>14}")
 
         if not args.no_browser:
-            print("\n== network in Chromium (1,000 nodes, 3,000 edges) ==")
-            res = network_in_browser(1000, 3000)
-            if res is None:
-                print("skipped (no chromium/playwright)")
-            else:
-                print(f"load + stabilise + physics off          {ms(res[0])}")
-                print(f"click -> vis 'click' event              {ms(res[1])}")
-                print(f"zoom + redraw                           {ms(res[2])}")
-
+            print("\n== network in Chromium (nodes, 3 edges per node) ==")
+            print(f"{'nodes':>7}{'edges':>8}{'load+settle':>14}{'click':>10}{'zoom':>10}")
+            network_rows = []
+            for n_nodes in (200, 1000, 3000):
+                res = network_in_browser(n_nodes, 3 * n_nodes)
+                if res is None:
+                    print("skipped (no chromium/playwright)")
+                    break
+                network_rows.append({"nodes": n_nodes, "edges": 3 * n_nodes,
+                                     "load_settle_s": res[0], "click_s": res[1],
+                                     "zoom_s": res[2]})
+                print(f"{n_nodes:>7}{3 * n_nodes:>8}{ms(res[0]):>14}{ms(res[1]):>10}"
+                      f"{ms(res[2]):>10}")
+            if network_rows:
+                saved = json.loads(RESULTS.read_text())
+                saved["network"] = network_rows
+                RESULTS.write_text(json.dumps(saved, indent=2, default=str))
 
 if __name__ == "__main__":
     main()
