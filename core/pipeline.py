@@ -254,7 +254,9 @@ def _entities_for(ad: AnnotatedDocument, entities: dict[str, Entity],
 
 def _events_key(ad: AnnotatedDocument, subset: dict[str, Entity], backend: str) -> str:
     mentions = [(m.start, m.end, m.entity_id) for m in ad.mentions]
-    ents = sorted((e.entity_id, e.type, e.country, e.name) for e in subset.values())
+    # Everything of an entity that event extraction reads (type, country, name, roles).
+    ents = sorted((e.entity_id, e.type, e.country, e.name, tuple(e.roles))
+                  for e in subset.values())
     return stable_id(ad.document.doc_id, ad.document.published, backend, code_fingerprint(),
                      mentions, ents)
 
