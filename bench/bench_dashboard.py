@@ -20,7 +20,6 @@ import json
 import os
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import networkx as nx  # noqa: E402
 
 from bench.gen_store import write_store  # noqa: E402
+from bench.serve import free_port  # noqa: E402
 from core import load_dataset  # noqa: E402
 from dashboard import data  # noqa: E402
 from dashboard import filters as flt  # noqa: E402
@@ -66,12 +66,6 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def cold_start_browser(store: Path) -> tuple[float, float] | None:
     """(server up, first page drawn) seconds from `streamlit run` in a fresh process."""
     try:
@@ -80,7 +74,7 @@ def cold_start_browser(store: Path) -> tuple[float, float] | None:
         return None
     if not Path(CHROMIUM).exists():
         return None
-    port = _free_port()
+    port = free_port()
     with sync_playwright() as p:
         # The browser starts first: its own start-up is not the dashboard's.
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -7,23 +7,19 @@ Screenshots go to tests/artifacts/ (gitignored).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from bench.gen_store import KALIN
+from bench.serve import serve
 from core import load_dataset
 from dashboard import data
 from dashboard import filters as flt
-from tests.dashboard.conftest import ARTIFACTS, ROOT
+from tests.dashboard.conftest import ARTIFACTS
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
@@ -56,56 +52,19 @@ def _need_browser() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _serve(store: Path, log: Path) -> Iterator[str]:
-    """`streamlit run` on a free localhost port for ``store``; stopped on exit."""
-    port = _free_port()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--", "--data", str(store)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
 def server(synthetic_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _need_browser()
-    with _serve(synthetic_store, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+    with serve(synthetic_store, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def seeds_server(seeds_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _need_browser()
-    with _serve(seeds_store, tmp_path_factory.mktemp("streamlit") / "seeds.log") as url:
+    with serve(seeds_store, tmp_path_factory.mktemp("streamlit") / "seeds.log") as url:
         yield url
 
 
@@ -277,7 +236,7 @@ def test_upload_adds_an_article_and_rebuilds(browser_page, tmp_path: Path) -> No
         "Turkish Foreign Minister Hakan Fidan met with Iraqi Prime Minister Mohammed Shia "
         "al-Sudani in Baghdad on Monday to discuss border security.", encoding="utf-8")
     page = browser_page
-    with _serve(store, tmp_path / "server.log") as url:
+    with serve(store, tmp_path / "server.log") as url:
         _open(page, url, "sources")
         form = page.locator('[data-testid="stForm"]').filter(has_text="Save and rebuild")
         form.locator('input[type="file"]').set_input_files(str(article))

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 import core
+from bench.serve import serve
 from core.curation import CorrectionLog, load_curated
 from dashboard import data
 from dashboard import filters as flt
@@ -33,7 +34,6 @@ from tests.dashboard.test_dashboard_browser import (
     LOCAL_HOSTS,
     PAGES,
     _need_browser,
-    _serve,
 )
 
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -184,7 +184,7 @@ def test_csv_exports_neutralise_formulas(hostile_ds: core.Dataset) -> None:
 @pytest.fixture(scope="module")
 def hostile_server(hostile_store: Path, tmp_path_factory: pytest.TempPathFactory):
     _need_browser()
-    with _serve(hostile_store, tmp_path_factory.mktemp("streamlit") / "hostile.log") as url:
+    with serve(hostile_store, tmp_path_factory.mktemp("streamlit") / "hostile.log") as url:
         yield url
 
 
