@@ -922,8 +922,7 @@ def recompute_edges(
                                  documents[schemas.DOC.title], strict=True)
     ]
     edges = build_edges(_records(events, Event), docs)
-    # Shallow dicts: dataclasses.asdict deep-copies every event_ids list, slowly.
-    return schemas.to_frame("edges", [dict(vars(e)) for e in edges])
+    return schemas.to_frame("edges", edges)
 
 
 def apply(ds: Dataset, entries: Iterable[Correction]) -> tuple[Dataset, list[str]]:

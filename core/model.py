@@ -22,7 +22,7 @@ ENTITY_TYPES = (PERSON, ORGANIZATION, COUNTRY, LOCATION)
 PRECISIONS = ("day", "month", "year", "unknown")
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """One article after ingestion: clean body text plus metadata."""
 
@@ -36,14 +36,14 @@ class Document:
     format: str = "txt"
 
 
-@dataclass
+@dataclass(slots=True)
 class Sentence:
     sentence_id: int  # 0-based index within the document
     start: int  # character offsets into Document.text
     end: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     """One span of text naming an entity; entity_id is set by core.resolve."""
 
@@ -62,7 +62,7 @@ class Mention:
     entity_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class AnnotatedDocument:
     """A document with its sentences and (unresolved or resolved) mentions."""
 
@@ -74,7 +74,7 @@ class AnnotatedDocument:
     topics: list[str] = field(default_factory=list)  # the document's topics (core.topics)
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity:
     entity_id: str
     name: str
@@ -86,7 +86,7 @@ class Entity:
     n_documents: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     event_id: str
     doc_id: str
@@ -110,7 +110,7 @@ class Event:
     cluster_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
     source_id: str
     target_id: str

@@ -305,12 +305,22 @@ def _finish(
     edges = graph.build_edges(events, annotated)
     t = _step(timings, "graph", t)
 
+    # Each kind of record is let go as soon as its frame exists, so a large build
+    # never holds every record and every frame at once (the inputs are used up).
+    documents = schemas.to_frame("documents", _document_rows(annotated))
     mentions = [m for ad in annotated for m in ad.mentions if m.entity_id]
+    for ad in annotated:
+        ad.mentions, ad.sentences, ad.parse = [], [], None
+    mentions_frame = schemas.to_frame("mentions", mentions)
+    del mentions
+    per_doc.clear()
+    events_frame = schemas.to_frame("events", events)
+    del events
     ds = Dataset(
-        documents=schemas.to_frame("documents", _document_rows(annotated)),
-        mentions=schemas.to_frame("mentions", mentions),
+        documents=documents,
+        mentions=mentions_frame,
         entities=schemas.to_frame("entities", entities),
-        events=schemas.to_frame("events", events),
+        events=events_frame,
         edges=schemas.to_frame("edges", edges),
         errors=[e.to_record() for e in errors],
     )
