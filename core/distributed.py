@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +160,7 @@ def _ingest_partition(paths: list[tuple[str, str]], backend: str) -> _Partition:
 
 
 def _events_partition(
-    items: list[tuple[AnnotatedDocument, dict[str, Entity]]],
+    items: list[tuple[AnnotatedDocument, Mapping[str, Entity]]],
 ) -> tuple[str, list[list[Event]]]:
     """On a worker: event extraction for resolved documents, one list per document."""
     return _fingerprint(), _events_chunk(items)

@@ -10,7 +10,8 @@ import functools
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable, Iterable
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -153,7 +154,9 @@ def _annotate_chunk(
     return out
 
 
-def _events_chunk(items: list[tuple[AnnotatedDocument, dict[str, Entity]]]) -> list[list[Event]]:
+def _events_chunk(
+    items: list[tuple[AnnotatedDocument, Mapping[str, Entity]]],
+) -> list[list[Event]]:
     return [extract_events.extract_events(ad, entities) for ad, entities in items]
 
 
@@ -246,13 +249,16 @@ def _run_stage(
 
 
 def _entities_for(ad: AnnotatedDocument, entities: dict[str, Entity],
-                  countries: dict[str, Entity]) -> dict[str, Entity]:
-    """What event extraction reads of the entities: the document's own, and every country."""
+                  countries: dict[str, Entity]) -> Mapping[str, Entity]:
+    """What event extraction reads of the entities: the document's own, and every country.
+
+    A view over one shared countries dict: a copy per document costs memory in big builds.
+    """
     own = {m.entity_id: entities[m.entity_id] for m in ad.mentions if m.entity_id in entities}
-    return {**countries, **own}
+    return ChainMap(own, countries)
 
 
-def _events_key(ad: AnnotatedDocument, subset: dict[str, Entity], backend: str) -> str:
+def _events_key(ad: AnnotatedDocument, subset: Mapping[str, Entity], backend: str) -> str:
     mentions = [(m.start, m.end, m.entity_id) for m in ad.mentions]
     # Everything of an entity that event extraction reads (type, country, name, roles).
     ents = sorted((e.entity_id, e.type, e.country, e.name, tuple(e.roles))
@@ -278,7 +284,7 @@ def _attach_annotations(
 
 def _event_inputs(
     annotated: list[AnnotatedDocument], entities: list[Entity]
-) -> list[tuple[AnnotatedDocument, dict[str, Entity]]]:
+) -> list[tuple[AnnotatedDocument, Mapping[str, Entity]]]:
     """Each resolved document with the entities its event extraction reads."""
     by_entity = {e.entity_id: e for e in entities}
     countries = {e.entity_id: e for e in entities if e.type == COUNTRY}
