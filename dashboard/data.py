@@ -29,6 +29,7 @@ import streamlit as st
 from core import Dataset, build_dataset, load_dataset, save_dataset, schemas, uploads
 from core.curation import CorrectionLog, load_curated
 from core.errors import DyadError, StoreError
+from core.interop.export import neutralise
 from core.query import StoreQuery, WithEntity
 from core.schemas import DOC, ENT, EV, MEN
 from core.store import PARTITION_ROWS, frame_rows, is_store, manifest_key, read_manifest
@@ -748,16 +749,6 @@ def rebuild(store: Path, progress: Callable[[int, int, str], None] | None = None
 
 # --- downloads ----------------------------------------------------------------------------
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutralise(value: Any) -> Any:
-    # A spreadsheet runs a cell starting with = + - @ as a formula; a leading quote stops it.
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
@@ -771,7 +762,7 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     out = _flat(df)
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_neutralise)
+            out[col] = out[col].map(neutralise)
     buf = io.StringIO()
     out.to_csv(buf, index=False)
     return buf.getvalue().encode("utf-8")
