@@ -3,7 +3,8 @@
 For each size N it generates N news-like articles (bench/gen_articles.py), runs
 ``python -m core build`` on them in a subprocess and prints articles/s, words/s
 and the peak resident memory of the whole process tree (workers included). Then
-it adds one article and rebuilds with the cache, to show the incremental cost.
+it adds one article and rebuilds with the cache, to show the incremental cost
+(share = rebuild seconds / full build seconds, both wall time of the whole command).
 Figures go to stdout as a table and to bench/results/build.json.
 """
 
@@ -102,7 +103,10 @@ def main() -> None:
                 "entities": counts["entities"],
                 "incremental_seconds": round(incr["seconds"], 2),
                 "incremental_share": round(incr["seconds"] / full["seconds"], 3),
+                "incremental_peak_rss_mb": round(incr["peak_rss_mb"], 1),
+                "incremental_reused": incr["manifest"]["cache"]["reused"],
                 "timings": full["manifest"]["timings"],
+                "incremental_timings": incr["manifest"]["timings"],
             })
             shutil.rmtree(out.with_name(out.name + ".cache"), ignore_errors=True)
     finally:
@@ -118,7 +122,8 @@ def main() -> None:
     for a, b in zip(rows, rows[1:], strict=False):
         ratio = (b["seconds"] / a["seconds"]) / (b["articles"] / a["articles"])
         print(f"scaling {a['articles']} -> {b['articles']}: time x{b['seconds'] / a['seconds']:.1f}"
-              f" for input x{b['articles'] / a['articles']:.0f} (per-article cost x{ratio:.2f})")
+              f" for input x{b['articles'] / a['articles']:.0f} (per-article cost x{ratio:.2f}),"
+              f" peak RSS x{b['peak_rss_mb'] / a['peak_rss_mb']:.2f}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2))
     print(f"wrote {args.json}")

@@ -47,12 +47,13 @@ class Cache:
             with open(self._path(kind, key), "rb") as fh:
                 value = pickle.load(fh)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            self._count(kind, "misses")
+            self.count(kind, "misses")
             return None
-        self._count(kind, "hits")
+        self.count(kind, "hits")
         return value
 
-    def _count(self, kind: str, what: str) -> None:
+    def count(self, kind: str, what: str) -> None:
+        """Tally a hit or a miss (also one a worker process found in this folder)."""
         counts = self.stats.setdefault(kind, {"hits": 0, "misses": 0})
         counts[what] += 1
 

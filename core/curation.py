@@ -43,9 +43,9 @@ import pandas as pd
 from core import schemas
 from core.errors import DyadError
 from core.extract_events import PLOVER_TYPES
-from core.graph import build_edges
+from core.graph import edges_frame
 from core.ids import stable_id
-from core.model import ENTITY_TYPES, AnnotatedDocument, Document, Event, Mention
+from core.model import ENTITY_TYPES
 from core.normalize import norm_key
 from core.pipeline import Dataset
 from core.schemas import ENT, EV, MEN
@@ -898,31 +898,12 @@ def _recount(st: _State) -> None:
             st.entities[eid][ENT.n_documents] = int(n_doc.get(eid, 0))
 
 
-def _records(df: pd.DataFrame, cls: type) -> list[Any]:
-    names = [f for f in cls.__dataclass_fields__ if f in df.columns]
-    sub = df[names].astype(object)
-    sub = sub.where(sub.notna(), None)  # NaN/NaT -> None, as the records hold them
-    return [cls(**row) for row in sub.to_dict("records")]
-
-
 def recompute_edges(
     documents: pd.DataFrame, mentions: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
-    """Edges of corrected frames, by the pipeline's own rule (core.graph.build_edges)."""
-    by_doc: dict[str, list[Mention]] = defaultdict(list)
-    for m in _records(mentions, Mention):
-        by_doc[m.doc_id].append(m)
-    docs = [
-        AnnotatedDocument(
-            document=Document(doc_id=d, source=src, title=title, text=""),
-            sentences=[],
-            mentions=by_doc.get(d, []),
-        )
-        for d, src, title in zip(documents[schemas.DOC.doc_id], documents[schemas.DOC.source],
-                                 documents[schemas.DOC.title], strict=True)
-    ]
-    edges = build_edges(_records(events, Event), docs)
-    return schemas.to_frame("edges", edges)
+    """Edges of corrected frames, by the pipeline's own rule (core.graph.edges_frame)."""
+    del documents  # edges come from the mentions and events alone
+    return edges_frame(events, mentions)
 
 
 def apply(ds: Dataset, entries: Iterable[Correction]) -> tuple[Dataset, list[str]]:

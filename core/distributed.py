@@ -21,27 +21,32 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from core import extract_entities, ingest, resolve
+from core import extract_entities, ingest, schemas
 from core.cache import code_fingerprint
 from core.errors import ConfigError, DyadError
-from core.model import AnnotatedDocument, Document, Entity, Event
+from core.model import Document, Event
 from core.pipeline import (
+    Collected,
     Dataset,
+    EventTask,
+    EventTasks,
     ProgressFn,
-    _annotate_chunk,
-    _attach_annotations,
-    _event_inputs,
     _events_chunk,
-    _finish,
+    _in_doc_order,
     _read_all,
     _read_one,
+    _Rows,
     _step,
+    annotate_safely,
+    assemble,
+    compact,
+    resolve_collection,
 )
 
 if TYPE_CHECKING:
@@ -118,7 +123,7 @@ class _Partition:
     """What a worker sends back for its files."""
 
     files: list[tuple[list[Document], list[DyadError]]]  # per file, in the given order
-    annotations: dict[str, Any]  # doc_id -> _annotate_chunk's result for that document
+    annotations: dict[str, Any]  # doc_id -> annotate_safely's result for that document
     fingerprint: str  # of the worker's Dyad code and resources
 
 
@@ -155,15 +160,13 @@ def _ingest_partition(paths: list[tuple[str, str]], backend: str) -> _Partition:
             unique.setdefault(doc.doc_id, doc)
     # Annotation depends on the document's content only (its cache key is the doc_id),
     # so this copy's result serves the merged document on the client.
-    results = _annotate_chunk(list(unique.values()), backend)
+    results = [annotate_safely(doc, backend) for doc in unique.values()]
     return _Partition(files, dict(zip(unique, results, strict=True)), _fingerprint())
 
 
-def _events_partition(
-    items: list[tuple[AnnotatedDocument, Mapping[str, Entity]]],
-) -> tuple[str, list[list[Event]]]:
+def _events_partition(tasks: list[EventTask], backend: str) -> tuple[str, list[list[Event]]]:
     """On a worker: event extraction for resolved documents, one list per document."""
-    return _fingerprint(), _events_chunk(items)
+    return _fingerprint(), _events_chunk(tasks, None, backend)
 
 
 def _split(items: list, n: int) -> list[list]:
@@ -252,22 +255,33 @@ def build_dataset_dask(
         docs, _ = _read_all(listed, errors, read=lambda _path: next(per_file))
         if on_error == "raise" and errors:
             raise errors[0]
-        annotated = _attach_annotations(
-            docs, [annotations[d.doc_id] for d in docs], errors, on_error
-        )
+        got = Collected()
+        for doc in docs:
+            res = annotations[doc.doc_id]
+            got.add(doc, res if isinstance(res, DyadError) else compact(doc, res), errors,
+                    on_error)
+        docs, table, contributions = got.frames(docs)
         t = _step(timings, "entities", t)  # ingest and entities run together here
 
-        entities = resolve.resolve(annotated)
+        table, entities = resolve_collection(table, contributions)
         t = _step(timings, "resolve", t)
 
-        items = _event_inputs(annotated, entities)
-        outs = _run(client, _events_partition, _split(items, n_parts), "events", progress)
+        tasks = EventTasks(docs, table, entities)(docs)
+        for task in tasks:  # the workers hold no cache: the annotation travels with the task
+            task.annotation = annotations[task.document.doc_id]
+        outs = _run(client, _events_partition, _split(tasks, n_parts), "events", progress,
+                    backend)
         seen.add(_fingerprint())
         _check_code({fp for fp, _ in outs}, seen)
-        per_doc = [evs for _, part in outs for evs in part]
+        events = _Rows(schemas.COLUMNS["events"], schemas.DATE_COLUMNS["events"])
+        for _, part in outs:
+            for evs in part:
+                events.add_records(evs)
+        order = {d.doc_id: i for i, d in enumerate(docs)}
+        events_frame = _in_doc_order(events.frame(), order, None)
         _step(timings, "events", t)
 
-    return _finish(annotated, entities, per_doc, errors, timings, {
+    return assemble(docs, got.info, table, entities, events_frame, errors, timings, {
         "engine": "dask",
         "scheduler": scheduler or "local",
         "backend": backend,

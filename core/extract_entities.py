@@ -64,6 +64,7 @@ from typing import Any
 
 import yaml
 
+from core import yamlio
 from core.errors import ConfigError
 from core.model import (
     COUNTRY,
@@ -173,7 +174,7 @@ def _split(cell: str | None) -> list[str]:
 def _read_yaml(name: str) -> dict[str, Any]:
     path = RESOURCES / name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read resource: {exc}", path) from exc
     if not isinstance(data, dict):

@@ -58,6 +58,7 @@ from typing import Any
 
 import yaml
 
+from core import yamlio
 from core.dates import DateMention, find_dates
 from core.errors import ConfigError
 from core.ids import stable_id
@@ -129,7 +130,7 @@ class _TypeSpec:
 class _Lexicon:
     # first word of a trigger (lower case, every inflection) -> (words, regex, trigger) by
     # priority (most words first)
-    index: dict[str, list[tuple[int, re.Pattern[str], _Trigger]]]
+    index: dict[str, list[tuple[int, _LazyRx, _Trigger]]]
     triggers: dict[str, _Trigger]
     types: dict[str, _TypeSpec]
     title_words: frozenset[str]
@@ -268,10 +269,29 @@ def _cue_rx(cues: dict[str, list[str]]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w-])(?:{'|'.join(parts)}){_CUE_SUFFIX}(?![\w-])", re.IGNORECASE)
 
 
+class _LazyRx:
+    """A trigger pattern, compiled the first time a text has a word that may start it.
+
+    There are about a thousand; compiling them all up front costs most of a second,
+    which a rebuild that codes one new article would pay for a handful of them.
+    """
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source, re.IGNORECASE)
+        return self._compiled.match(text, pos)
+
+
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     try:
-        data = yaml.safe_load(PLOVER_PATH.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(PLOVER_PATH.read_text(encoding="utf-8"))
         types_data: dict[str, Any] = data["types"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read event lexicon: {exc}", PLOVER_PATH) from exc
@@ -330,9 +350,9 @@ def _lexicon() -> _Lexicon:
                                              passive[1]))
     # Longer phrases first: at one position "held talks with" beats "held".
     alternatives.sort(key=lambda a: (-a[0], -a[1]))
-    index: dict[str, list[tuple[int, re.Pattern[str], _Trigger]]] = {}
+    index: dict[str, list[tuple[int, _LazyRx, _Trigger]]] = {}
     for n_words, _, gid, rx, forms in alternatives:
-        compiled = re.compile(rx, re.IGNORECASE)
+        compiled = _LazyRx(rx)
         for form in dict.fromkeys(f.lower() for f in forms):
             index.setdefault(form, []).append((n_words, compiled, triggers[gid]))
     speech = {f for v in data.get("intention_verbs", []) for f in _inflections(
@@ -936,7 +956,9 @@ def extract_events(ad: AnnotatedDocument, entities: dict[str, Entity]) -> list[E
         )
         events.extend(unit_events)
         _update_state(state, groups, unit_events, dates, entities, idx)
-    return _dedupe(events)
+    out = _dedupe(events)
+    cluster_events(out)  # per event: a document's events carry their cluster ids
+    return out
 
 
 # Sentence ends inside a sentence the annotator gave us (robust to coarse splitting), but

@@ -43,6 +43,7 @@ import lxml.html
 import yaml
 from lxml import etree
 
+from core import yamlio
 from core.errors import ConfigError, IngestError
 from core.ids import stable_id
 from core.model import Document
@@ -61,6 +62,15 @@ RESOURCE = Path(__file__).parent / "resources" / "boilerplate.yaml"
 # Files and folders
 
 
+def _identity(path: Path) -> tuple[int, int] | str:
+    """What makes two paths the same file: device and inode (one stat, links followed)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)
+
+
 def iter_source_files(sources: Iterable[str | Path]) -> Iterator[Path | IngestError]:
     """Expand files and folders (recursively, sorted) into files to read.
 
@@ -68,7 +78,7 @@ def iter_source_files(sources: Iterable[str | Path]) -> Iterator[Path | IngestEr
     (a folder and a file inside it) is yielded once. A path that does not exist or
     cannot be listed yields an IngestError in its place.
     """
-    seen: set[str] = set()
+    seen: set[tuple[int, int] | str] = set()
     for src in sources:
         p = Path(src)
         if p.is_dir():
@@ -84,7 +94,7 @@ def iter_source_files(sources: Iterable[str | Path]) -> Iterator[Path | IngestEr
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 found.extend(Path(root) / f for f in files if not f.startswith("."))
             for f in sorted(found):
-                key = os.path.realpath(f)
+                key = _identity(f)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -94,7 +104,7 @@ def iter_source_files(sources: Iterable[str | Path]) -> Iterator[Path | IngestEr
                     yield f
             yield from problems
         elif p.is_file():
-            key = os.path.realpath(p)
+            key = _identity(p)
             if key not in seen:
                 seen.add(key)
                 yield p
@@ -207,7 +217,7 @@ def _alternation(entries: list[Any]) -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     try:
-        cfg = yaml.safe_load(RESOURCE.read_text(encoding="utf-8"))
+        cfg = yamlio.safe_load(RESOURCE.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:  # a broken install, not a bad article
         raise ConfigError(f"boilerplate patterns cannot be loaded: {exc}", RESOURCE) from exc
     pre, suf = cfg["dateline_prefix"], cfg["dateline_suffix"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from core import yamlio
 from core.errors import ConfigError
 
 _RESOURCES = Path(__file__).parent / "resources"
@@ -56,7 +57,7 @@ def has_turkish_letters(text: str) -> bool:
 def _spelling() -> dict[str, str]:
     path = _RESOURCES / "spelling.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read spelling variants: {exc}", path) from exc
     return {str(k).lower(): str(v).lower() for k, v in data.items()}

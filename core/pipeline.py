@@ -1,24 +1,36 @@
 """build_dataset: the whole pipeline, from source paths to five validated frames.
 
-ingest -> extract_entities -> resolve -> extract_events -> graph. Stages exchange
-typed records (core.model); frames are made here, at the edge, through core.schemas.
+ingest -> extract_entities -> resolve -> extract_events -> graph. Per document, stages
+exchange typed records (core.model); across the collection, work is done on frames.
+
+A build streams: the main process keeps of each document only its row in the
+resolution table (core.resolve.TABLE_COLUMNS) and its events as frame rows, never its
+annotation, which goes to the per-document cache and is read back by whichever process
+extracts the document's events. With a cache folder, a build also leaves a *snapshot*
+there (core.snapshot); the next build reuses the annotation, resolution rows and
+events of every document whose inputs did not change, so one new article costs one
+article's work plus the collection-wide steps, which are column-wise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import multiprocessing
+import tempfile
 import time
-from collections import ChainMap
-from collections.abc import Callable, Iterable, Mapping
+from collections import ChainMap, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from core import extract_entities, extract_events, graph, ingest, resolve, schemas, topics
@@ -26,6 +38,7 @@ from core.cache import Cache, code_fingerprint
 from core.errors import ConfigError, DyadError, IngestError
 from core.ids import stable_id
 from core.model import COUNTRY, AnnotatedDocument, Document, Entity, Event
+from core.snapshot import FileKey, Snapshot, file_key
 
 __version__ = "0.1.0"
 
@@ -34,8 +47,15 @@ log = logging.getLogger(__name__)
 # Below this many documents, starting worker processes costs more than it saves.
 MIN_PARALLEL_DOCS = 40
 
+# Rows gathered in Python lists before they become a DataFrame piece.
+_PIECE_ROWS = 50_000
+
 # progress(done, total, stage) is called as work advances; stage names the step.
 ProgressFn = Callable[[int, int, str], None]
+
+# The resolution table kept per mention: what resolve needs, plus the mentions frame.
+TABLE = (*resolve.TABLE_COLUMNS, "mention_id", "start", "end", "sentence_id")
+_MEN = schemas.MEN
 
 
 @dataclass
@@ -57,6 +77,9 @@ class Dataset:
         return {name: len(df) for name, df in self.frames().items()}
 
 
+# ------------------------------------------------------------------------- reading
+
+
 def _read_one(path: Path) -> tuple[list[Document], list[DyadError]]:
     """Read one source file: its documents, and the errors of its bad items (or of itself)."""
     try:
@@ -69,22 +92,6 @@ def _read_one(path: Path) -> tuple[list[Document], list[DyadError]]:
     return list(docs), list(skipped)
 
 
-def _read_cached(store_cache: Cache, path: Path) -> tuple[list[Document], list[DyadError]]:
-    """_read_one, kept per file by path, size and modification time (and Dyad's code)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return _read_one(path)
-    key = stable_id(path.resolve(), path, st.st_size, st.st_mtime_ns, code_fingerprint())
-    hit = store_cache.get("ingest", key)
-    if hit is not None:
-        return hit, []
-    docs, errs = _read_one(path)
-    if not errs:  # errors are cheap to find again and must keep their file names
-        store_cache.put("ingest", key, docs)
-    return docs, errs
-
-
 def _read_all(
     listed: Iterable[Path | DyadError],
     errors: list[DyadError],
@@ -93,9 +100,11 @@ def _read_all(
     """Read every listed file; documents with the same doc_id merge their sources.
 
     ``listed`` is what ingest.iter_source_files yields; ``read`` reads one file (the
-    Dask engine passes the results its workers read, in the same order).
+    Dask engine passes the results its workers read, in the same order). The
+    documents ``read`` returns are not changed: a merge works on a copy.
     """
     by_id: dict[str, Document] = {}
+    merged: set[str] = set()
     files: list[str] = []
     for item in listed:
         if isinstance(item, DyadError):
@@ -108,56 +117,115 @@ def _read_all(
             known = by_id.get(doc.doc_id)
             if known is None:
                 by_id[doc.doc_id] = doc
-            else:
-                known.sources.extend(s for s in doc.sources if s not in known.sources)
-                # Keep the richer metadata when the copies differ.
-                known.published = known.published or doc.published
-                known.url = known.url or doc.url
+                continue
+            if doc.doc_id not in merged:
+                known = by_id[doc.doc_id] = dataclasses.replace(
+                    known, sources=list(known.sources))
+                merged.add(doc.doc_id)
+            known.sources.extend(s for s in doc.sources if s not in known.sources)
+            # Keep the richer metadata when the copies differ.
+            known.published = known.published or doc.published
+            known.url = known.url or doc.url
     return list(by_id.values()), files
 
 
-def _document_rows(annotated: list[AnnotatedDocument]) -> list[dict[str, Any]]:
-    rows = []
-    for ad in annotated:
-        row = asdict(ad.document)
-        row[schemas.DOC.n_words] = len(ad.document.text.split())
-        row[schemas.DOC.topics] = ad.topics
-        rows.append(row)
-    return rows
+# ------------------------------------------------------------- per-document work
+
+
+def annotation_key(doc_id: str, backend: str) -> str:
+    """Cache key of a document's annotation: its content (doc_id), backend and Dyad's code."""
+    return stable_id(doc_id, backend, code_fingerprint())
+
+
+def _annotate(doc: Document, backend: str) -> tuple:
+    """(sentences, mentions, parse, document topics, local resolution) of one document."""
+    ad = extract_entities.annotate(doc, backend)
+    local = resolve.resolve_local(ad)  # sorts the mentions and gives them their ids
+    # A tokens-only parse (rules backend) tells events nothing: don't ship it around.
+    parse = ad.parse if _has_dependencies(ad.parse) else None
+    return (ad.sentences, ad.mentions, parse, topics.document_topics(f"{doc.title}\n{doc.text}"),
+            local)
+
+
+def annotate_safely(doc: Document, backend: str) -> tuple | DyadError:
+    """_annotate, with a document's failure returned as a DyadError naming its source."""
+    try:
+        return _annotate(doc, backend)
+    except ConfigError:
+        raise  # a wrong backend affects every document: stop at once
+    except DyadError as exc:
+        return exc
+    except Exception as exc:  # a bug must not sink the batch; report it for this document
+        return DyadError(f"entity extraction failed: {type(exc).__name__}: {exc}", doc.source)
+
+
+@dataclass(slots=True)
+class Compact:
+    """What the main process keeps of a document's annotation (see Collected)."""
+
+    rows: dict[str, list]  # resolution-table columns (TABLE)
+    contributions: dict[str, list]  # acronyms and full names it tells other documents
+    topics: list[str]
+    n_words: int
+
+
+def compact(doc: Document, res: tuple) -> Compact:
+    _, mentions, _, doc_topics, local = res
+    return Compact(table_rows(doc.doc_id, mentions, local),
+                   contribution_rows(doc.doc_id, local), list(doc_topics),
+                   len(doc.text.split()))
 
 
 def _annotate_chunk(
-    docs: list[Document], backend: str
-) -> list[tuple[list, list, object, list[str]] | DyadError]:
-    """Annotate documents (in a worker process when jobs > 1); errors come back as values.
+    docs: list[Document], backend: str, cache_dir: str
+) -> list[tuple[Compact | DyadError, bool]]:
+    """Annotate documents (in a worker process when jobs > 1): (compact result, cache hit).
 
-    Each result is (sentences, mentions, parse, document topics): the per-document work
-    that the cache keeps.
+    The whole annotation goes to the per-document cache, where event extraction reads
+    it back; only its compact part travels back to the main process.
     """
-    out: list[tuple[list, list, object, list[str]] | DyadError] = []
+    store_cache = Cache(cache_dir)
+    out: list[tuple[Compact | DyadError, bool]] = []
     for doc in docs:
-        try:
-            ad = extract_entities.annotate(doc, backend)
-        except ConfigError:
-            raise  # a wrong backend affects every document: stop at once
-        except DyadError as exc:
-            out.append(exc)
-            continue
-        except Exception as exc:  # a bug must not sink the batch; report it for this document
-            out.append(DyadError(f"entity extraction failed: {type(exc).__name__}: {exc}",
-                                 doc.source))
-            continue
-        # A tokens-only parse (rules backend) tells events nothing: don't ship it around.
-        parse = ad.parse if _has_dependencies(ad.parse) else None
-        out.append((ad.sentences, ad.mentions, parse,
-                    topics.document_topics(f"{doc.title}\n{doc.text}")))
+        key = annotation_key(doc.doc_id, backend)
+        res = store_cache.get("entities", key)
+        hit = res is not None
+        if res is None:
+            res = annotate_safely(doc, backend)
+            if not isinstance(res, DyadError):
+                store_cache.put("entities", key, res)
+        out.append((res if isinstance(res, DyadError) else compact(doc, res), hit))
     return out
 
 
-def _events_chunk(
-    items: list[tuple[AnnotatedDocument, Mapping[str, Entity]]],
-) -> list[list[Event]]:
-    return [extract_events.extract_events(ad, entities) for ad, entities in items]
+@dataclass(slots=True)
+class EventTask:
+    """What extracting one document's events needs besides its annotation."""
+
+    document: Document
+    entity_of: dict[str, str]  # mention_id -> entity_id (unresolved mentions are absent)
+    entities: Mapping[str, Entity]  # the document's own entities, and every country
+    annotation: tuple | None = None  # _annotate's result, when not read from the cache
+
+
+def _events_chunk(tasks: list[EventTask], cache_dir: str | None, backend: str) -> list[list[Event]]:
+    """Events of documents, their annotation read back from the cache (or redone)."""
+    store_cache = Cache(cache_dir) if cache_dir is not None else None
+    out = []
+    for task in tasks:
+        doc = task.document
+        res = task.annotation
+        if res is None and store_cache is not None:
+            res = store_cache.get("entities", annotation_key(doc.doc_id, backend))
+        sentences, mentions, parse, doc_topics, _ = res or _annotate(doc, backend)
+        kept = []
+        for m in mentions:
+            m.entity_id = task.entity_of.get(m.mention_id or "")
+            if m.entity_id is not None:
+                kept.append(m)
+        ad = AnnotatedDocument(doc, sentences, kept, parse, doc_topics)
+        out.append(extract_events.extract_events(ad, task.entities))
+    return out
 
 
 def _has_dependencies(parse: object) -> bool:
@@ -193,37 +261,37 @@ class _Pool:
     def shutdown(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
+            self._executor = None
 
 
 def _run_stage(
     stage: str,
     fn: Callable[[list], list],
     inputs: list,
-    keys: list[str] | None,
-    store_cache: Cache | None,
     pool: _Pool | None,
     jobs: int,
     progress: ProgressFn | None,
-) -> list:
-    """Map ``fn`` over inputs in chunks: from the cache where it can, in the pool if any.
+    prepare: Callable[[list], list] | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """Map ``fn`` over inputs in chunks, yielding (index, result) in input order.
 
-    ``fn`` takes a list of inputs and returns one result per input; results that are
-    DyadErrors are not cached. Order is kept, so output never depends on ``jobs``.
+    Chunks run in the pool if any (and the stage is big enough), else in this process.
+    At most a few chunks per worker are in flight and results are yielded as they come,
+    so neither the inputs ``prepare`` makes of a chunk nor the results pile up in memory.
     """
-    results: list = [None] * len(inputs)
-    todo: list[int] = []
-    for i in range(len(inputs)):
-        hit = store_cache.get(stage, keys[i]) if store_cache and keys else None
-        if hit is not None:
-            results[i] = hit
-        else:
-            todo.append(i)
-    done = len(inputs) - len(todo)
-    if progress:
-        progress(done, len(inputs), stage)
-    batches = _chunks(todo, max(1, min(32, len(todo) // (jobs * 4) or 1)))
+    prepare = prepare or (lambda chunk: chunk)
+    size = max(1, min(32, len(inputs) // (jobs * 4) or 1))
+    batches = deque(range(i, min(i + size, len(inputs))) for i in range(0, len(inputs), size))
+    use_pool = pool is not None and len(inputs) >= MIN_PARALLEL_DOCS
+    in_flight: deque[tuple[range, Future | None]] = deque()
 
-    def run(batch: list[int], future: Future | None) -> list:
+    def submit() -> None:
+        batch = batches.popleft()
+        futures = pool.submit_all(fn, [prepare([inputs[i] for i in batch])]) \
+            if use_pool else None
+        in_flight.append((batch, futures[0] if futures else None))
+
+    def run(batch: range, future: Future | None) -> list:
         if future is not None:
             try:
                 return future.result()
@@ -231,106 +299,221 @@ def _run_stage(
                 if not pool.broken:
                     log.warning("a worker process died; %s continues in this process", stage)
                 pool.broken = True
-        return fn([inputs[i] for i in batch])
+        return fn(prepare([inputs[i] for i in batch]))
 
-    chunks = [[inputs[i] for i in b] for b in batches]
-    futures = pool.submit_all(fn, chunks) if pool and len(todo) >= MIN_PARALLEL_DOCS else None
-    futures = futures or [None] * len(batches)
-    for batch, future in zip(batches, futures, strict=True):
-        out = run(batch, future)
-        for i, res in zip(batch, out, strict=True):
-            results[i] = res
-            if store_cache and keys and not isinstance(res, DyadError):
-                store_cache.put(stage, keys[i], res)
+    if progress:
+        progress(0, len(inputs), stage)
+    done = 0
+    window = 3 * jobs if use_pool else 1
+    while batches or in_flight:
+        while batches and len(in_flight) < window:
+            submit()
+        batch, future = in_flight.popleft()
+        yield from zip(batch, run(batch, future), strict=True)
         done += len(batch)
         if progress:
             progress(done, len(inputs), stage)
-    return results
 
 
-def _entities_for(ad: AnnotatedDocument, entities: dict[str, Entity],
-                  countries: dict[str, Entity]) -> Mapping[str, Entity]:
-    """What event extraction reads of the entities: the document's own, and every country.
+class _Rows:
+    """Column lists that become DataFrame pieces every _PIECE_ROWS rows."""
 
-    A view over one shared countries dict: a copy per document costs memory in big builds.
+    def __init__(self, columns: Iterable[str], dates: Iterable[str] = ()) -> None:
+        self.columns = list(columns)
+        self.dates = list(dates)  # columns of datetime.date: made datetime64 per piece
+        self._lists: dict[str, list] = {c: [] for c in self.columns}
+        self._pieces: list[pd.DataFrame] = []
+
+    def add(self, values: Mapping[str, list]) -> None:
+        for c in self.columns:
+            self._lists[c].extend(values[c])
+        if len(self._lists[self.columns[0]]) >= _PIECE_ROWS:
+            self._flush()
+
+    def add_records(self, records: Iterable[Any]) -> None:
+        for r in records:
+            for c in self.columns:
+                self._lists[c].append(getattr(r, c))
+        if len(self._lists[self.columns[0]]) >= _PIECE_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lists[self.columns[0]]:
+            piece = pd.DataFrame(self._lists, columns=self.columns)
+            for c in self.dates:
+                piece[c] = pd.to_datetime(piece[c]).astype("datetime64[ns]")
+            self._pieces.append(piece)
+            self._lists = {c: [] for c in self.columns}
+
+    def frame(self, *before: pd.DataFrame) -> pd.DataFrame:
+        """All rows as one frame, after the rows of ``before`` (earlier builds' rows)."""
+        self._flush()
+        pieces = [p for p in (*before, *self._pieces) if len(p)]
+        self._pieces = []
+        if not pieces:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns})
+        return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+
+
+def _in_doc_order(df: pd.DataFrame, order: Mapping[str, int], within: str | None) -> pd.DataFrame:
+    """Rows sorted by their document's place in the build (then ``within``), stably.
+
+    A frame already in that order (a build without reused rows) is returned as it is.
     """
-    own = {m.entity_id: entities[m.entity_id] for m in ad.mentions if m.entity_id in entities}
-    return ChainMap(own, countries)
+    doc = schemas.map_values(df["doc_id"], order, -1, np.int64)
+    ordered = bool(np.all(doc[:-1] <= doc[1:]))
+    if within is None:
+        if ordered:
+            return df.reset_index(drop=True)
+        return df.take(np.argsort(doc, kind="stable")).reset_index(drop=True)
+    inner = df[within].to_numpy()
+    if ordered and _sorted_within(doc, inner):
+        return df.reset_index(drop=True)
+    return df.take(np.lexsort((inner, doc))).reset_index(drop=True)
 
 
-def _events_key(ad: AnnotatedDocument, subset: Mapping[str, Entity], backend: str) -> str:
-    mentions = [(m.start, m.end, m.entity_id) for m in ad.mentions]
-    # Everything of an entity that event extraction reads (type, country, name, roles).
-    ents = sorted((e.entity_id, e.type, e.country, e.name, tuple(e.roles))
-                  for e in subset.values())
-    return stable_id(ad.document.doc_id, ad.document.published, backend, code_fingerprint(),
-                     mentions, ents)
+def _sorted_within(doc: np.ndarray, within: np.ndarray) -> bool:
+    """Whether ``within`` increases inside each run of equal ``doc``."""
+    same = doc[1:] == doc[:-1]
+    return bool(np.all(within[1:][same] >= within[:-1][same]))
 
 
-def _attach_annotations(
-    docs: list[Document], outs: list, errors: list[DyadError], on_error: str
-) -> list[AnnotatedDocument]:
-    """Pair each document with its annotation result; a failed one becomes an error."""
-    annotated: list[AnnotatedDocument] = []
-    for doc, res in zip(docs, outs, strict=True):
-        if isinstance(res, DyadError):
-            if on_error == "raise":
-                raise res
-            errors.append(res)
-        else:
-            annotated.append(AnnotatedDocument(doc, *res))
-    return annotated
+def _step(timings: dict[str, float], name: str, t0: float) -> float:
+    """Record the seconds since ``t0`` under ``name``; returns now, the next step's start."""
+    t1 = time.perf_counter()
+    timings[name] = round(t1 - t0, 4)
+    return t1
 
 
-def _event_inputs(
-    annotated: list[AnnotatedDocument], entities: list[Entity]
-) -> list[tuple[AnnotatedDocument, Mapping[str, Entity]]]:
-    """Each resolved document with the entities its event extraction reads."""
-    by_entity = {e.entity_id: e for e in entities}
-    countries = {e.entity_id: e for e in entities if e.type == COUNTRY}
-    return [(ad, _entities_for(ad, by_entity, countries)) for ad in annotated]
+# ------------------------------------------------------------- collection-wide work
 
 
-def _finish(
-    annotated: list[AnnotatedDocument],
+def _entity_signatures(entities: list[Entity]) -> dict[str, str]:
+    """Per entity, a hash of everything event extraction reads of it."""
+    return {e.entity_id: stable_id(e.entity_id, e.type, e.country, e.name, tuple(e.roles))
+            for e in entities}
+
+
+def events_signatures(
+    docs: list[Document], table: pd.DataFrame, entities: list[Entity], backend: str
+) -> dict[str, str]:
+    """Per document, a key of every input of its event extraction.
+
+    Its content and publication date, the backend and Dyad's code, which entity each
+    of its mentions resolved to and what event extraction reads of those entities, and
+    the countries (every document may name a country's officials). Column-wise: one
+    number per mention row, summed per document.
+    """
+    sigs = _entity_signatures(entities)
+    countries = sorted((e.country, e.entity_id, sigs[e.entity_id]) for e in entities
+                       if e.type == COUNTRY and e.country)
+    shared = stable_id(backend, code_fingerprint(), countries)
+    named = table["entity_id"].notna().to_numpy()
+    # Which entity (by its signature) each mention position resolved to, as one number
+    # per document: a 64-bit hash of the signature times an odd number made of the
+    # position, summed modulo 2**64 (any single change changes the sum).
+    weights = {eid: int(sig, 16) for eid, sig in sigs.items()}
+    ent = schemas.map_values(table["entity_id"], weights, 0, np.uint64)
+    odd = 2 * table["pos"].to_numpy(dtype=np.uint64) + np.uint64(1)
+    per_row = np.where(named, ent * odd, np.uint64(0))
+    codes, uniques = pd.factorize(table["doc_id"])
+    sums = dict(zip(uniques, _sum_by(codes, per_row, len(uniques)), strict=True))
+    return {d.doc_id: stable_id(d.doc_id, d.published, shared, sums.get(d.doc_id, 0))
+            for d in docs}
+
+
+def _sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> list[int]:
+    """Sums of ``values`` per code (0..n-1), modulo 2**64."""
+    out = np.zeros(n, dtype=np.uint64)
+    np.add.at(out, codes, values)
+    return out.tolist()
+
+
+class EventTasks:
+    """Makes the EventTask of documents, a chunk at a time (they are large: one dict
+    per document of its mentions' entities)."""
+
+    def __init__(self, docs: list[Document], table: pd.DataFrame,
+                 entities: list[Entity]) -> None:
+        self.by_id = {e.entity_id: e for e in entities}
+        self.countries = {e.entity_id: e for e in entities if e.type == COUNTRY}
+        named = schemas.rows_where(table, table["entity_id"].notna(),
+                                   ["doc_id", "mention_id", "entity_id"])
+        self.mention_ids, self.entity_ids = named["mention_id"], named["entity_id"]
+        # The table is in document order: each document's rows are one run of them.
+        codes = schemas.map_values(named["doc_id"], {d.doc_id: i for i, d in enumerate(docs)},
+                                   -1, np.int64)
+        bounds = np.searchsorted(codes, np.arange(len(docs) + 1))
+        self.rows = {d.doc_id: (int(bounds[i]), int(bounds[i + 1]))
+                     for i, d in enumerate(docs)}
+
+    def __call__(self, docs: list[Document]) -> list[EventTask]:
+        tasks = []
+        for d in docs:
+            a, b = self.rows[d.doc_id]
+            mapping = dict(zip(self.mention_ids.iloc[a:b].tolist(),
+                               self.entity_ids.iloc[a:b].tolist(), strict=True))
+            # A view over one shared countries dict: a copy per document costs memory.
+            own = {eid: self.by_id[eid] for eid in set(mapping.values()) if eid in self.by_id}
+            tasks.append(EventTask(d, mapping, ChainMap(own, self.countries)))
+        return tasks
+
+
+def _documents_frame(docs: list[Document],
+                     info: Mapping[str, tuple[list[str], int]]) -> pd.DataFrame:
+    D = schemas.DOC
+    cols: dict[str, list] = {c: [] for c in schemas.COLUMNS["documents"]}
+    for d in docs:
+        doc_topics, n_words = info[d.doc_id]
+        cols[D.doc_id].append(d.doc_id)
+        cols[D.source].append(d.source)
+        cols[D.sources].append(list(d.sources))
+        cols[D.title].append(d.title)
+        cols[D.published].append(d.published)
+        cols[D.url].append(d.url)
+        cols[D.format].append(d.format)
+        cols[D.text].append(d.text)
+        cols[D.n_words].append(n_words)
+        cols[D.topics].append(list(doc_topics))
+    if not docs:
+        return schemas.empty_frame("documents")
+    return schemas.validate("documents", pd.DataFrame(cols))
+
+
+def assemble(
+    docs: list[Document],
+    info: Mapping[str, tuple[list[str], int]],
+    table: pd.DataFrame,
     entities: list[Entity],
-    per_doc: list[list[Event]],
+    events: pd.DataFrame,
     errors: list[DyadError],
     timings: dict[str, float],
     manifest: dict[str, Any],
 ) -> Dataset:
-    """The collection-wide end of a build: cluster events, edges, frames and manifest.
+    """The end of a build: frames, edges and manifest.
 
-    ``manifest`` holds the engine's own entries; counts, errors and timings are added here.
+    ``docs`` are the built documents in build order, ``info`` their (topics, word
+    count), ``table`` the resolution table with entity ids, ``events`` the events rows
+    of every document. ``manifest`` holds the engine's own entries.
     """
     t = time.perf_counter()
-    events = [ev for evs in per_doc for ev in evs]
-    extract_events.cluster_events(events)
-    t = _step(timings, "cluster", t)
-
-    edges = graph.build_edges(events, annotated)
+    mentions = schemas.rows_where(table, table["entity_id"].notna(), schemas.COLUMNS["mentions"])
+    mentions = schemas.validate("mentions", mentions.reset_index(drop=True)) if len(mentions) \
+        else schemas.empty_frame("mentions")
+    events = schemas.validate("events", events[schemas.COLUMNS["events"]]) if len(events) \
+        else schemas.empty_frame("events")
+    t = _step(timings, "frames", t)
+    edges = graph.edges_frame(events, mentions)
     t = _step(timings, "graph", t)
-
-    # Each kind of record is let go as soon as its frame exists, so a large build
-    # never holds every record and every frame at once (the inputs are used up).
-    documents = schemas.to_frame("documents", _document_rows(annotated))
-    mentions = [m for ad in annotated for m in ad.mentions if m.entity_id]
-    for ad in annotated:
-        ad.mentions, ad.sentences, ad.parse = [], [], None
-    mentions_frame = schemas.to_frame("mentions", mentions)
-    del mentions
-    per_doc.clear()
-    events_frame = schemas.to_frame("events", events)
-    del events
     ds = Dataset(
-        documents=documents,
-        mentions=mentions_frame,
+        documents=_documents_frame(docs, info),
+        mentions=mentions,
         entities=schemas.to_frame("entities", entities),
-        events=events_frame,
-        edges=schemas.to_frame("edges", edges),
+        events=events,
+        edges=edges,
         errors=[e.to_record() for e in errors],
     )
-    _step(timings, "frames", t)
+    timings["frames"] = round(timings["frames"] + time.perf_counter() - t, 4)
     ds.manifest = {
         "version": __version__,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -342,11 +525,81 @@ def _finish(
     return ds
 
 
-def _step(timings: dict[str, float], name: str, t0: float) -> float:
-    """Record the seconds since ``t0`` under ``name``; returns now, the next step's start."""
-    t1 = time.perf_counter()
-    timings[name] = round(t1 - t0, 4)
-    return t1
+def resolve_collection(table: pd.DataFrame, contributions: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, list[Entity]]:
+    """The table with each mention's entity_id, and the entities (core.resolve)."""
+    pairs = contributions[["kind", "text", "key"]].drop_duplicates()  # far fewer than rows
+    acr = pairs[pairs["kind"] == "acr"]
+    full = pairs[pairs["kind"] == "full"]
+    entity_ids, entities = resolve.resolve_table(
+        table, zip(acr["text"], acr["key"], strict=True), zip(full["text"], full["key"],
+                                                                strict=True))
+    return table.assign(entity_id=entity_ids), entities
+
+
+def contribution_rows(doc_id: str, local: resolve.LocalResolution) -> dict[str, list]:
+    """What a document tells the others: its acronym definitions and full person names."""
+    pairs = [("acr", t, k) for t, k in local.acronyms] + [("full", s, k) for s, k in local.fulls]
+    return {"doc_id": [doc_id] * len(pairs), "kind": [p[0] for p in pairs],
+            "text": [p[1] for p in pairs], "key": [p[2] for p in pairs]}
+
+
+def table_rows(doc_id: str, mentions: list, local: resolve.LocalResolution) -> dict[str, list]:
+    """The resolution-table row (TABLE) of each of a document's mentions."""
+    rows = resolve.table_rows(doc_id, mentions, local)
+    rows["mention_id"] = [m.mention_id for m in mentions]
+    rows["start"] = [m.start for m in mentions]
+    rows["end"] = [m.end for m in mentions]
+    rows["sentence_id"] = [m.sentence_id for m in mentions]
+    return rows
+
+
+class Collected:
+    """What the main process keeps of each annotated document: its resolution-table
+    rows, what it tells other documents, its topics and word count."""
+
+    def __init__(self, info: dict[str, tuple[list[str], int]] | None = None) -> None:
+        self.rows = _Rows(TABLE)
+        self.contrib = _Rows(("doc_id", "kind", "text", "key"))
+        self.info = info or {}
+        self.failed: set[str] = set()
+
+    def add(self, doc: Document, res: Compact | DyadError, errors: list[DyadError],
+            on_error: str) -> None:
+        if isinstance(res, DyadError):
+            if on_error == "raise":
+                raise res
+            errors.append(res)
+            self.failed.add(doc.doc_id)
+            return
+        self.rows.add(res.rows)
+        self.contrib.add(res.contributions)
+        self.info[doc.doc_id] = (res.topics, res.n_words)
+
+    def frames(self, docs: list[Document], reused_table: pd.DataFrame | None = None,
+               reused_contrib: pd.DataFrame | None = None) -> tuple[list[Document],
+                                                                     pd.DataFrame, pd.DataFrame]:
+        """The built documents (without failed ones), the table in their order, and
+        the contributions."""
+        docs = [d for d in docs if d.doc_id not in self.failed]
+        order = {d.doc_id: i for i, d in enumerate(docs)}
+        extra = () if reused_table is None else (reused_table,)
+        table = _in_doc_order(self.rows.frame(*extra), order, "pos")
+        extra = () if reused_contrib is None else (reused_contrib,)
+        return docs, table, self.contrib.frame(*extra)
+
+
+# --------------------------------------------------------------------- the build
+
+
+@contextmanager
+def _working_cache(cache_dir: str | Path | None) -> Iterator[tuple[Cache, bool]]:
+    """The cache folder to use, and whether it outlives the build (then: snapshots)."""
+    if cache_dir is not None:
+        yield Cache(cache_dir), True
+        return
+    with tempfile.TemporaryDirectory(prefix="dyad-build-") as tmp:
+        yield Cache(tmp), False
 
 
 def build_dataset(
@@ -369,41 +622,100 @@ def build_dataset(
     if jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
     sources = [str(s) for s in sources]
-    store_cache = Cache(cache_dir) if cache_dir is not None else None
+    with _working_cache(cache_dir) as (store_cache, keep):
+        snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot.empty()
+        pool = _Pool(jobs) if jobs > 1 else None
+        try:
+            ds, new_snap = _build(sources, on_error, backend, progress, jobs, store_cache, snap,
+                                  pool)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        if keep:
+            new_snap.save(store_cache.folder, backend)
+        return ds
+
+
+def _build(
+    sources: list[str],
+    on_error: str,
+    backend: str,
+    progress: ProgressFn | None,
+    jobs: int,
+    store_cache: Cache,
+    snap: Snapshot,
+    pool: _Pool | None,
+) -> tuple[Dataset, Snapshot]:
     errors: list[DyadError] = []
     timings: dict[str, float] = {}
-
     t = time.perf_counter()
-    read = _read_one if store_cache is None else functools.partial(_read_cached, store_cache)
+
+    # Files come from the snapshot when their path, size and modification time are the
+    # snapshot's; the others are read.
+    read_files: dict[FileKey, list[Document]] = {}
+
+    def read(path: Path) -> tuple[list[Document], list[DyadError]]:
+        key = file_key(path)
+        if key is not None and key in snap.files:
+            store_cache.count("ingest", "hits")
+            read_files[key] = snap.files[key]
+            return snap.files[key], []
+        store_cache.count("ingest", "misses")
+        docs, errs = _read_one(path)
+        if key is not None and not errs:
+            read_files[key] = docs
+        return docs, errs
+
     docs, files = _read_all(ingest.iter_source_files(sources), errors, read)
     t = _step(timings, "ingest", t)
     if on_error == "raise" and errors:
         raise errors[0]
 
-    pool = _Pool(jobs) if jobs > 1 else None
-    try:
-        keys = [stable_id(d.doc_id, backend, code_fingerprint()) for d in docs]
-        outs = _run_stage("entities", functools.partial(_annotate_chunk, backend=backend),
-                          docs, keys, store_cache, pool, jobs, progress)
-        annotated = _attach_annotations(docs, outs, errors, on_error)
-        t = _step(timings, "entities", t)
+    # Entities: documents the snapshot holds keep their rows; the others are annotated.
+    known = snap.doc_ids()
+    todo = [d for d in docs if d.doc_id not in known]
+    got = Collected(snap.doc_info({d.doc_id for d in docs} & known))
+    fn = functools.partial(_annotate_chunk, backend=backend, cache_dir=str(store_cache.folder))
+    for i, (res, hit) in _run_stage("entities", fn, todo, pool, jobs, progress):
+        store_cache.count("entities", "hits" if hit else "misses")
+        got.add(todo[i], res, errors, on_error)
+    kept = {d.doc_id for d in docs} & known - got.failed
+    docs, table, contributions = got.frames(docs, snap.table_of(kept),
+                                            snap.contributions_of(kept))
+    order = {d.doc_id: i for i, d in enumerate(docs)}
+    info = got.info
+    t = _step(timings, "entities", t)
 
-        entities = resolve.resolve(annotated)
-        t = _step(timings, "resolve", t)
+    table, entities = resolve_collection(table, contributions)
+    t = _step(timings, "resolve", t)
 
-        items = _event_inputs(annotated, entities)
-        keys = [_events_key(ad, subset, backend) for ad, subset in items]
-        per_doc = _run_stage("events", _events_chunk, items, keys, store_cache, pool, jobs,
-                             progress)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    # Events: a document whose inputs are what the snapshot saw keeps its events.
+    sigs = events_signatures(docs, table, entities, backend)
+    same = snap.same_events(sigs)
+    redo = [d for d in docs if d.doc_id not in same]
+    events = _Rows(schemas.COLUMNS["events"], schemas.DATE_COLUMNS["events"])
+    fn = functools.partial(_events_chunk, cache_dir=str(store_cache.folder), backend=backend)
+    tasks = EventTasks(docs, table, entities)
+    for _, evs in _run_stage("events", fn, redo, pool, jobs, progress, prepare=tasks):
+        events.add_records(evs)
+    events_frame = _in_doc_order(events.frame(snap.events_of(same)), order, None)
+    if pool is not None:  # the rest is this process's work: let the workers' memory go
+        pool.shutdown()
     _step(timings, "events", t)
 
-    return _finish(annotated, entities, per_doc, errors, timings, {
+    ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
         "backend": backend,
         "jobs": jobs,
         "sources": sources,
         "files": len(files),
-        "cache": None if store_cache is None else store_cache.stats,
+        "cache": {
+            **store_cache.stats,
+            "reused": {"documents": len(kept), "events": len(same)},
+        },
     })
+    new_snap = Snapshot(files=read_files, docs=pd.DataFrame({
+        "doc_id": list(order), "topics": [info[d][0] for d in order],
+        "n_words": [info[d][1] for d in order], "sig": [sigs[d] for d in order],
+    }), table=table.drop(columns="entity_id"), contributions=contributions,
+        events=ds.events)
+    return ds, new_snap

@@ -6,14 +6,19 @@ or through ``COLUMNS[frame]``; nothing else spells a column name as a literal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
+from itertools import chain
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.parquet as pq
+import pyarrow.types as pa_types
+from pyarrow import Table as pa_Table
 
 from core.errors import SchemaError
 from core.model import ENTITY_TYPES, PRECISIONS
@@ -108,16 +113,16 @@ DOC, MEN, ENT, EV, EDGE = (
 ISO3 = r"^[A-Z]{3}$"
 
 
-def _is_str_list(cell: Any) -> bool:
-    return isinstance(cell, list) and all(isinstance(x, str) for x in cell)
+def _all_str_lists(column: pd.Series) -> bool:
+    """Every cell is a list and every item of every cell a str (one pass, no per-cell calls)."""
+    return all(type(v) is list for v in column) and all(
+        type(x) is str for x in chain.from_iterable(column))
 
 
 def _column(dtype: str, nullable: bool, checks: list[pa.Check] | None = None) -> pa.Column:
     checks = list(checks or [])
     if dtype == _LIST:
-        checks.append(
-            pa.Check(_is_str_list, element_wise=True, error="cell is not a list of strings")
-        )
+        checks.append(pa.Check(_all_str_lists, error="cell is not a list of strings"))
     return pa.Column(dtype, nullable=nullable, checks=checks, coerce=dtype != _LIST)
 
 
@@ -156,6 +161,42 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 
 
+def map_values(column: pd.Series, mapping: Mapping[Any, Any], default: Any = None,
+               dtype: Any = object) -> np.ndarray:
+    """``column.map(mapping)`` for long columns of repeated values, as an array.
+
+    Each distinct value is looked up once (pd.factorize works on Arrow strings without
+    making a Python object per row); a missing cell or unknown value gives ``default``.
+    """
+    codes, uniques = pd.factorize(column)
+    looked = np.array([*(mapping.get(u, default) for u in uniques), default], dtype=dtype)
+    return looked[codes]  # a missing cell has code -1: the trailing default
+
+
+def rows_where(df: pd.DataFrame, mask: pd.Series, columns: list[str] | None = None
+               ) -> pd.DataFrame:
+    """``df.loc[mask, columns]``, without copying any row when the mask keeps them all."""
+    cols = df.columns.tolist() if columns is None else columns
+    if bool(mask.all()):
+        return df[cols] if columns is not None else df
+    return df.loc[mask, cols]
+
+
+def from_arrow(table: pa_Table) -> pd.DataFrame:
+    """table.to_pandas(), with list columns as Python lists (converted by Arrow in one
+    go rather than cell by cell from the NumPy arrays to_pandas makes of them)."""
+    lists = [f.name for f in table.schema if pa_types.is_list(f.type)]
+    df = table.drop_columns(lists).to_pandas()
+    for name in lists:
+        df[name] = table.column(name).to_pylist()
+    return df[table.column_names]
+
+
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    """pd.read_parquet, with list columns as Python lists (see from_arrow)."""
+    return from_arrow(pq.read_table(path))
+
+
 def empty_frame(frame: str) -> pd.DataFrame:
     """A frame with no rows but every column at its contract dtype."""
     return pd.DataFrame(
@@ -166,10 +207,12 @@ def empty_frame(frame: str) -> pd.DataFrame:
 def _normalise_cell_lists(df: pd.DataFrame, frame: str) -> pd.DataFrame:
     # Parquet gives list cells back as numpy arrays; the contract says lists.
     for col in LIST_COLUMNS[frame]:
-        df[col] = [
-            list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if v is None else v)
-            for v in df[col]
-        ]
+        cells = df[col].tolist()
+        if not all(type(v) is list for v in cells):
+            df[col] = [
+                list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if v is None else v)
+                for v in cells
+            ]
     return df
 
 
@@ -199,7 +242,8 @@ def validate(frame: str, df: pd.DataFrame) -> pd.DataFrame:
         if list(df.columns) != COLUMNS[frame]:
             raise SchemaError(f"{frame}: columns {list(df.columns)} != {COLUMNS[frame]}")
         return empty_frame(frame)
-    df = _normalise_cell_lists(df.copy(), frame)
+    # A shallow copy: with copy-on-write, what is changed below never reaches the caller.
+    df = _normalise_cell_lists(df.copy(deep=False), frame)
     for col in DATE_COLUMNS[frame]:
         df[col] = pd.to_datetime(df[col]).astype(_DATE)
     try:

@@ -77,7 +77,9 @@ def list_versions(store_dir: str | Path) -> list[Path]:
 
 
 def _new_version_name() -> str:
-    return f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    """A name that sorts after every earlier one: the local time to the nanosecond, read once."""
+    ns = time.time_ns()
+    return f"{time.strftime('%Y%m%dT%H%M%S', time.localtime(ns // 10**9))}-{ns % 10**9:09d}"
 
 
 def frame_path(folder: str | Path, name: str) -> Path:
@@ -166,7 +168,8 @@ def save_dataset(
         raise
     _point(store, version)
     for old in list_versions(store)[:-KEEP_VERSIONS]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.name != version.name:  # never the version just made current
+            shutil.rmtree(old, ignore_errors=True)
     for stale in vdir.glob(".tmp-*"):  # left by a build that was killed
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from core import yamlio
 from core.errors import ConfigError
 
 TOPICS_PATH = Path(__file__).parent / "resources" / "topics.yaml"
@@ -40,7 +41,7 @@ def _taxonomy() -> tuple[dict[str, str], _Index]:
     """Topic labels, and every keyword regex indexed by the first letters of its first word
     (a dictionary look-up per word of the text instead of one scan per keyword)."""
     try:
-        data = yaml.safe_load(TOPICS_PATH.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(TOPICS_PATH.read_text(encoding="utf-8"))
         topics = data["topics"]
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"cannot read topic taxonomy: {exc}", TOPICS_PATH) from exc

@@ -40,9 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
-from core import extract_entities, ingest
+from core import extract_entities, ingest, yamlio
 from core.errors import DyadError, IngestError, StoreError
 from core.pipeline import Dataset, ProgressFn, build_dataset
 from core.store import is_store, read_manifest, save_dataset
@@ -101,8 +99,8 @@ class _Rules:
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    own = yaml.safe_load(RESOURCE.read_text(encoding="utf-8"))
-    shared = yaml.safe_load(ingest.RESOURCE.read_text(encoding="utf-8"))
+    own = yamlio.safe_load(RESOURCE.read_text(encoding="utf-8"))
+    shared = yamlio.safe_load(ingest.RESOURCE.read_text(encoding="utf-8"))
     sigs = {**shared.get("binary_signatures", {}), **own["binary_signatures"]}
     return _Rules(
         signatures=tuple((name, bytes.fromhex(h)) for name, h in sigs.items()),

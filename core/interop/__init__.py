@@ -27,7 +27,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from core import schemas
+from core import schemas, yamlio
 from core.errors import IngestError
 from core.ids import stable_id
 from core.model import COUNTRY, ORGANIZATION
@@ -421,7 +421,7 @@ def known_organizations() -> tuple[dict[str, _Org], dict[str, _Org]]:
     import yaml
 
     try:
-        data = yaml.safe_load((RESOURCES / "orgs.yaml").read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load((RESOURCES / "orgs.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return {}, {}
     by_name: dict[str, _Org] = {}

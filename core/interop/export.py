@@ -35,7 +35,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from core import schemas
+from core import schemas, yamlio
 from core.errors import IngestError
 from core.interop import (
     RESOURCES,
@@ -167,7 +167,7 @@ def quad_codes() -> dict[str, int]:
 
     quads: dict[str, int] = {}
     try:
-        lexicon = yaml.safe_load((RESOURCES / "plover.yaml").read_text(encoding="utf-8"))
+        lexicon = yamlio.safe_load((RESOURCES / "plover.yaml").read_text(encoding="utf-8"))
         for name, spec in ((lexicon or {}).get("types") or {}).items():
             if isinstance(spec, dict) and spec.get("quad") in QUADS:
                 quads[name] = QUADS[spec["quad"]]

@@ -122,6 +122,12 @@ def test_parallel_build_gives_the_same_dataset_as_serial(generated: Path) -> Non
         pd.testing.assert_frame_equal(serial.frames()[name], parallel.frames()[name])
 
 
+def _assert_same_as_fresh_build(ds: core.Dataset, src: Path) -> None:
+    fresh = core.build_dataset([src])
+    for name in schemas.FRAMES:
+        pd.testing.assert_frame_equal(ds.frames()[name], fresh.frames()[name])
+
+
 def test_rebuild_with_one_new_article_redoes_only_that_article(
     generated: Path, tmp_path: Path
 ) -> None:
@@ -131,14 +137,97 @@ def test_rebuild_with_one_new_article_redoes_only_that_article(
     shutil.copytree(generated, src)
     cache = tmp_path / "cache"
     first = core.build_dataset([src], cache_dir=cache)
+    n = len(first.documents)
     new = src / "zz_new.txt"
     new.write_text("Iran, Iraq talks\n\nIraqi Foreign Minister Fuad Hussein met with Iranian "
                    "Foreign Minister Abbas Araghchi in Tehran on Monday.", encoding="utf-8")
     second = core.build_dataset([src], cache_dir=cache)
-    # Only the new article is read, annotated and coded again.
-    assert {k: v["misses"] for k, v in second.manifest["cache"].items()} == {
-        "ingest": 1, "entities": 1, "events": 1}
-    assert len(second.documents) == len(first.documents) + 1
-    uncached = core.build_dataset([src])
-    for name in schemas.FRAMES:
-        pd.testing.assert_frame_equal(second.frames()[name], uncached.frames()[name])
+    stats = second.manifest["cache"]
+    # Only the new article is read and annotated; the others come from the snapshot,
+    # without even opening their files or cached annotations.
+    assert stats["ingest"] == {"hits": n, "misses": 1}
+    assert stats["entities"] == {"hits": 0, "misses": 1}
+    assert stats["reused"]["documents"] == n
+    # Events are redone only where the new article changed an entity they read.
+    assert 0 < stats["reused"]["events"] <= n
+    assert len(second.documents) == n + 1
+    assert "Abbas Araghchi" in set(second.entities["name"])
+    _assert_same_as_fresh_build(second, src)
+
+
+def test_rebuild_after_edits_removals_and_renames_equals_a_fresh_build(
+    generated: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(generated, src)
+    cache = tmp_path / "cache"
+    core.build_dataset([src], cache_dir=cache)
+    files = sorted(src.iterdir())
+    edited = files[0]
+    text = edited.read_text(encoding="utf-8")
+    body, tail = text.split("\nExplore\n")  # before the scraped headline list
+    edited.write_text(body + "\nPrime Minister Hans Weber criticised NATO in Berlin on Friday.\n"
+                      "\nExplore\n" + tail, encoding="utf-8")
+    files[1].unlink()
+    files[2].rename(src / "renamed.txt")
+    rebuilt = core.build_dataset([src], cache_dir=cache)
+    reused = rebuilt.manifest["cache"]["reused"]
+    assert reused["documents"] == len(files) - 2  # all but the edited and the removed one
+    assert "renamed.txt" in " ".join(rebuilt.documents["source"])
+    _assert_same_as_fresh_build(rebuilt, src)
+
+
+def test_a_broken_snapshot_is_not_used_and_the_build_still_works(
+    generated: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    core.build_dataset([generated], cache_dir=cache)
+    (cache / "snapshot" / "table.arrow").write_bytes(b"not an Arrow file")
+    rebuilt = core.build_dataset([generated], cache_dir=cache)
+    assert rebuilt.manifest["cache"]["reused"]["documents"] == 0
+    _assert_same_as_fresh_build(rebuilt, generated)
+    # The build left a good snapshot again.
+    again = core.build_dataset([generated], cache_dir=cache)
+    assert again.manifest["cache"]["reused"]["documents"] == len(again.documents)
+
+
+def test_removing_a_duplicate_file_removes_it_from_the_sources_on_rebuild(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    text = ("Talks in Ankara\n\nTurkish Foreign Minister Hakan Fidan met with Iranian Foreign "
+            "Minister Abbas Araghchi in Ankara on Monday.")
+    (src / "a.txt").write_text(text, encoding="utf-8")
+    (src / "b.txt").write_text(text, encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = core.build_dataset([src], cache_dir=cache)
+    assert [len(s) for s in first.documents["sources"]] == [2]
+    (src / "b.txt").unlink()
+    second = core.build_dataset([src], cache_dir=cache)
+    assert [[Path(s).name for s in row] for row in second.documents["sources"]] == [["a.txt"]]
+    _assert_same_as_fresh_build(second, src)
+
+
+def test_events_are_recoded_exactly_where_an_entity_they_read_changed(seeds_dir: Path) -> None:
+    from dataclasses import replace
+
+    from core.pipeline import events_signatures
+
+    ds = core.build_dataset([seeds_dir])
+    docs = [core.model.Document(doc_id=d, source="s", title="", text="")
+            for d in ds.documents["doc_id"]]
+    table = ds.mentions.assign(pos=ds.mentions.groupby("doc_id").cumcount())
+    entities = [core.model.Entity(**{k: v for k, v in row.items()})
+                for row in ds.entities.to_dict("records")]
+    before = events_signatures(docs, table, entities, "rules")
+    # A person named in one article only gets a new role: only that article changes.
+    counts = ds.mentions.groupby("entity_id")["doc_id"].nunique()
+    person = next(e for e in entities if e.type == "PERSON" and counts[e.entity_id] == 1)
+    named_in = set(ds.mentions.loc[ds.mentions["entity_id"] == person.entity_id, "doc_id"])
+    changed = [replace(e, roles=[*e.roles, "Special Envoy"]) if e is person else e
+               for e in entities]
+    after = events_signatures(docs, table, changed, "rules")
+    assert {d for d in before if before[d] != after[d]} == named_in
+    # Another backend or a new publication date changes every key it touches.
+    assert events_signatures(docs, table, entities, "spacy:x") != before

@@ -316,7 +316,7 @@ def test_failure_during_the_build_leaves_the_store_unchanged(
     def crash(*_args, **_kwargs):
         raise RuntimeError("killed mid-build")
 
-    monkeypatch.setattr("core.pipeline.graph.build_edges", crash)
+    monkeypatch.setattr("core.pipeline.graph.edges_frame", crash)
     with pytest.raises(RuntimeError, match="killed mid-build"):
         build_upload(batch, store)
     assert_same(store, before)
