@@ -42,7 +42,7 @@ class _Progress:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from core.pipeline import build_dataset
+    from core.pipeline import build_dataset, rare_collections
     from core.store import save_dataset
 
     if args.scheduler and args.engine != "dask":
@@ -71,7 +71,8 @@ def _build(args: argparse.Namespace) -> int:
     if len(ds.documents) == 0:
         print("error: no document was built; nothing written", file=sys.stderr)
         return EXIT_NOTHING_BUILT
-    out = save_dataset(ds, args.out)
+    with rare_collections():
+        out = save_dataset(ds, args.out)
     c = ds.counts()
     print(
         f"built {c['documents']} documents, {c['mentions']} mentions, {c['entities']} entities, "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 import multiprocessing
 import tempfile
@@ -251,7 +252,8 @@ class _Pool:
         try:
             if self._executor is None:
                 ctx = multiprocessing.get_context("forkserver")
-                self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+                self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
+                                                     initializer=_worker_init)
             return [self._executor.submit(fn, chunk) for chunk in chunks]
         except (BrokenProcessPool, OSError) as exc:
             log.warning("cannot use worker processes (%s); working in this process", exc)
@@ -593,6 +595,27 @@ class Collected:
 
 
 @contextmanager
+def rare_collections() -> Iterator[None]:
+    """Make the cyclic garbage collector run rarely for a while.
+
+    A build holds millions of small objects and makes almost no reference cycles,
+    yet each full collection walks every live object: with the default thresholds
+    that is seconds of a large rebuild. Reference counting still frees everything
+    that is not in a cycle at once.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 100_000), max(old[1], 50), max(old[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _worker_init() -> None:
+    gc.set_threshold(100_000, 50, 100)  # as rare_collections, for a worker's whole life
+
+
+@contextmanager
 def _working_cache(cache_dir: str | Path | None) -> Iterator[tuple[Cache, bool]]:
     """The cache folder to use, and whether it outlives the build (then: snapshots)."""
     if cache_dir is not None:
@@ -622,7 +645,7 @@ def build_dataset(
     if jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
     sources = [str(s) for s in sources]
-    with _working_cache(cache_dir) as (store_cache, keep):
+    with _working_cache(cache_dir) as (store_cache, keep), rare_collections():
         snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot.empty()
         pool = _Pool(jobs) if jobs > 1 else None
         try:

@@ -274,20 +274,33 @@ def resolve_table(
     return entity_ids, _entities(rows, sorted(pairs))
 
 
+def _pair_counts(ent: np.ndarray, ent_ids: pd.Index, values: pd.Series
+                 ) -> dict[str, Counter[str]]:
+    """Per entity, how many of its rows have each (non-missing) value."""
+    code, uniques = pd.factorize(values)
+    keep = code >= 0
+    pair, counts = np.unique(ent[keep].astype(np.int64) * len(uniques) + code[keep],
+                             return_counts=True)
+    names, ids = list(uniques), list(ent_ids)
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for p, n in zip(pair.tolist(), counts.tolist(), strict=True):
+        out[ids[p // len(names)]][names[p % len(names)]] = n
+    return out
+
+
 def _entities(rows: pd.DataFrame, pairs: list[tuple[str, str]]) -> list[Entity]:
     """Tally the entities of resolved rows (entity_id, doc_id, pos, text, country, role)."""
     gaz = load_gazetteer()
-    by_entity = rows.groupby("entity_id", sort=False)
-    n_mentions = by_entity.size().to_dict()
-    n_documents = by_entity["doc_id"].nunique().to_dict()
-    surfaces: dict[str, Counter[str]] = defaultdict(Counter)
-    counts = rows.assign(text=rows["text"].str.strip()).groupby(["entity_id", "text"]).size()
-    for (eid, text), n in counts.items():
-        surfaces[eid][text] = n
-    countries: dict[str, Counter[str]] = defaultdict(Counter)
-    for (eid, iso), n in rows.groupby(["entity_id", "country"]).size().items():
-        if iso:
-            countries[eid][iso] = n
+    # Counted on integer codes: each column is factorised once.
+    ent, ent_ids = pd.factorize(rows["entity_id"])
+    n_ent = len(ent_ids)
+    n_mentions = dict(zip(ent_ids, np.bincount(ent, minlength=n_ent).tolist(), strict=True))
+    doc, doc_ids = pd.factorize(rows["doc_id"])
+    per_doc = np.unique(ent.astype(np.int64) * len(doc_ids) + doc) // max(len(doc_ids), 1)
+    n_documents = dict(zip(ent_ids, np.bincount(per_doc, minlength=n_ent).tolist(),
+                           strict=True))
+    surfaces = _pair_counts(ent, ent_ids, rows["text"].str.strip())
+    countries = _pair_counts(ent, ent_ids, rows["country"])
     roles: dict[str, list[str]] = defaultdict(list)
     # Roles in the order the documents (by id) and their mentions give them: the first
     # row of each (entity, role, document) is its earliest; then sort those few rows.

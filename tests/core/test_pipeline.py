@@ -128,15 +128,19 @@ def _assert_same_as_fresh_build(ds: core.Dataset, src: Path) -> None:
         pd.testing.assert_frame_equal(ds.frames()[name], fresh.frames()[name])
 
 
+def _first_build(generated: Path, tmp_path: Path) -> tuple[Path, Path, core.Dataset]:
+    """A copy of the generated articles, built once with a cache: (folder, cache, dataset)."""
+    import shutil
+
+    src, cache = tmp_path / "src", tmp_path / "cache"
+    shutil.copytree(generated, src)
+    return src, cache, core.build_dataset([src], cache_dir=cache)
+
+
 def test_rebuild_with_one_new_article_redoes_only_that_article(
     generated: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
-    src = tmp_path / "src"
-    shutil.copytree(generated, src)
-    cache = tmp_path / "cache"
-    first = core.build_dataset([src], cache_dir=cache)
+    src, cache, first = _first_build(generated, tmp_path)
     n = len(first.documents)
     new = src / "zz_new.txt"
     new.write_text("Iran, Iraq talks\n\nIraqi Foreign Minister Fuad Hussein met with Iranian "
@@ -158,12 +162,7 @@ def test_rebuild_with_one_new_article_redoes_only_that_article(
 def test_rebuild_after_edits_removals_and_renames_equals_a_fresh_build(
     generated: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
-    src = tmp_path / "src"
-    shutil.copytree(generated, src)
-    cache = tmp_path / "cache"
-    core.build_dataset([src], cache_dir=cache)
+    src, cache, _ = _first_build(generated, tmp_path)
     files = sorted(src.iterdir())
     edited = files[0]
     text = edited.read_text(encoding="utf-8")
