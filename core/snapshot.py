@@ -20,6 +20,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,9 +88,14 @@ class Snapshot:
             return cls.empty()
         return cls(files=files, **frames)
 
-    def save(self, cache_folder: Path, backend: str) -> None:
-        """Write the snapshot, replacing the previous one only once it is complete."""
+    def save(self, cache_folder: Path, backend: str) -> bool:
+        """Write the snapshot, replacing the previous one only once it is complete.
+
+        A snapshot that cannot be written (disk full, another build replacing it at
+        the same moment) is only a loss of speed: a warning, and False.
+        """
         cache_folder = Path(cache_folder)
+        _remove_stale(cache_folder)
         tmp = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=cache_folder))
         try:
             with open(tmp / "files.pkl", "wb") as fh:
@@ -103,9 +109,15 @@ class Snapshot:
                 os.replace(final, old)
             os.replace(tmp, final)
             shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            log.warning("snapshot not saved in %s (%s): the next build redoes every document",
+                        cache_folder, exc)
+            return False
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        return True
 
     # -- what a build takes from it
 
@@ -143,3 +155,16 @@ class Snapshot:
             return set()
         return {d for d, s in zip(self.docs["doc_id"], self.docs["sig"], strict=True)
                 if sigs.get(d) == s}
+
+
+STALE_SECONDS = 3600
+
+
+def _remove_stale(cache_folder: Path) -> None:
+    """Half-written snapshots that a killed build left behind (older than an hour)."""
+    for path in cache_folder.glob(f".{FOLDER}-*"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue

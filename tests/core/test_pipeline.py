@@ -230,3 +230,24 @@ def test_events_are_recoded_exactly_where_an_entity_they_read_changed(seeds_dir:
     assert {d for d in before if before[d] != after[d]} == named_in
     # Another backend or a new publication date changes every key it touches.
     assert events_signatures(docs, table, entities, "spacy:x") != before
+
+
+def test_a_snapshot_that_cannot_be_written_costs_speed_not_the_build(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    src, cache, first = _first_build(generated, tmp_path)
+    before = sorted(p.name for p in (cache / "snapshot").iterdir())
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("core.snapshot.feather.write_feather", disk_full)
+    (src / "zz_new.txt").write_text("Talks\n\nNATO met with the African Union in Brussels.",
+                                    encoding="utf-8")
+    second = core.build_dataset([src], cache_dir=cache)
+    assert len(second.documents) == len(first.documents) + 1
+    assert "No space left on device" in caplog.text
+    # The previous snapshot is intact and nothing half-written is left beside it.
+    assert sorted(p.name for p in (cache / "snapshot").iterdir()) == before
+    assert not list(cache.glob(".snapshot-*"))
