@@ -234,10 +234,6 @@ def _has_dependencies(parse: object) -> bool:
     return bool(has and has("DEP"))
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 class _Pool:
     """Worker processes, started only when a stage has enough work to be worth it."""
 
@@ -246,7 +242,8 @@ class _Pool:
         self._executor: ProcessPoolExecutor | None = None
         self.broken = False
 
-    def submit_all(self, fn: Callable[[list], list], chunks: list[list]) -> list[Future] | None:
+    def submit(self, fn: Callable[[list], list], chunk: list) -> Future | None:
+        """``fn(chunk)`` in a worker, or None when there are no workers to be had."""
         if self.broken:
             return None
         try:
@@ -254,7 +251,7 @@ class _Pool:
                 ctx = multiprocessing.get_context("forkserver")
                 self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
                                                      initializer=_worker_init)
-            return [self._executor.submit(fn, chunk) for chunk in chunks]
+            return self._executor.submit(fn, chunk)
         except (BrokenProcessPool, OSError) as exc:
             log.warning("cannot use worker processes (%s); working in this process", exc)
             self.broken = True
@@ -289,9 +286,8 @@ def _run_stage(
 
     def submit() -> None:
         batch = batches.popleft()
-        futures = pool.submit_all(fn, [prepare([inputs[i] for i in batch])]) \
-            if use_pool else None
-        in_flight.append((batch, futures[0] if futures else None))
+        future = pool.submit(fn, prepare([inputs[i] for i in batch])) if use_pool else None
+        in_flight.append((batch, future))
 
     def run(batch: range, future: Future | None) -> list:
         if future is not None:

@@ -251,3 +251,62 @@ def test_a_snapshot_that_cannot_be_written_costs_speed_not_the_build(
     # The previous snapshot is intact and nothing half-written is left beside it.
     assert sorted(p.name for p in (cache / "snapshot").iterdir()) == before
     assert not list(cache.glob(".snapshot-*"))
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def test_a_worker_killed_mid_build_changes_nothing_in_the_result(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+    import signal
+    import sys
+    import threading
+    import time
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from gen_articles import generate
+
+    src = tmp_path / "src"
+    generate(160, src, words=300)
+    result: dict[str, core.Dataset] = {}
+    build = threading.Thread(target=lambda: result.setdefault(
+        "ds", core.build_dataset([src], jobs=2)))
+    before = set(_descendants(os.getpid()))
+    build.start()
+    killed = None
+    deadline = time.monotonic() + 60
+    while killed is None and build.is_alive() and time.monotonic() < deadline:
+        # Workers are the forkserver's children: processes two levels below this one.
+        workers = [p for p in _descendants(os.getpid()) if p not in before
+                   and Path(f"/proc/{p}/stat").exists()
+                   and int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                   not in (os.getpid(), *before)]
+        if workers:
+            time.sleep(0.5)  # let it take work
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+        time.sleep(0.02)
+    build.join(timeout=300)
+    assert killed is not None, "no worker process was seen"
+    assert "worker process" in caplog.text  # the build noticed and went on in-process
+    serial = core.build_dataset([src], jobs=1)
+    for name in schemas.FRAMES:
+        pd.testing.assert_frame_equal(result["ds"].frames()[name], serial.frames()[name])
