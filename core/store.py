@@ -162,11 +162,16 @@ def save_dataset(
     vdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=vdir))
     try:
-        for name, df in ds.frames().items():
+        def write(name: str, df: pd.DataFrame) -> None:
             if name in PARTITIONED and len(df) > limit:
                 _write_partitioned(df, tmp / name, PARTITIONED[name])
             else:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
+
+        # The frames are written side by side (Arrow writes without holding the GIL).
+        with ThreadPoolExecutor(max_workers=len(schemas.FRAMES)) as pool:
+            for done in [pool.submit(write, n, df) for n, df in ds.frames().items()]:
+                done.result()
         (tmp / MANIFEST).write_text(
             json.dumps(ds.manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
