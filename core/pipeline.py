@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -645,14 +645,11 @@ def build_dataset(
         snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot.empty()
         pool = _Pool(jobs) if jobs > 1 else None
         try:
-            ds, new_snap = _build(sources, on_error, backend, progress, jobs, store_cache, snap,
-                                  pool)
+            return _build(sources, on_error, backend, progress, jobs, store_cache, snap, pool,
+                          keep)
         finally:
             if pool is not None:
                 pool.shutdown()
-        if keep:
-            new_snap.save(store_cache.folder, backend)
-        return ds
 
 
 def _build(
@@ -664,7 +661,9 @@ def _build(
     store_cache: Cache,
     snap: Snapshot,
     pool: _Pool | None,
-) -> tuple[Dataset, Snapshot]:
+    save: bool,
+) -> Dataset:
+    """The build proper; ``save`` leaves a snapshot in the cache folder for the next one."""
     errors: list[DyadError] = []
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -722,19 +721,24 @@ def _build(
         pool.shutdown()
     _step(timings, "events", t)
 
-    ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
-        "backend": backend,
-        "jobs": jobs,
-        "sources": sources,
-        "files": len(files),
-        "cache": {
-            **store_cache.stats,
-            "reused": {"documents": len(kept), "events": len(same)},
-        },
-    })
     new_snap = Snapshot(files=read_files, docs=pd.DataFrame({
         "doc_id": list(order), "topics": [info[d][0] for d in order],
         "n_words": [info[d][1] for d in order], "sig": [sigs[d] for d in order],
     }), table=table.drop(columns="entity_id"), contributions=contributions,
-        events=ds.events)
-    return ds, new_snap
+        events=events_frame)
+    # The snapshot is written while the frames are assembled (Arrow writes without the GIL).
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        saved = writer.submit(new_snap.save, store_cache.folder, backend) if save else None
+        ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
+            "backend": backend,
+            "jobs": jobs,
+            "sources": sources,
+            "files": len(files),
+            "cache": {
+                **store_cache.stats,
+                "reused": {"documents": len(kept), "events": len(same)},
+            },
+        })
+        if saved is not None:
+            saved.result()
+    return ds

@@ -255,21 +255,23 @@ def test_a_snapshot_that_cannot_be_written_costs_speed_not_the_build(
 
 def _descendants(pid: int) -> list[int]:
     """Process ids below ``pid`` (Linux /proc)."""
-    children: dict[int, list[int]] = {}
+    children: dict[int | None, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
+            children.setdefault(_parent(int(entry.name)), []).append(int(entry.name))
     out, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
             out.append(child)
             todo.append(child)
     return out
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def test_a_worker_killed_mid_build_changes_nothing_in_the_result(
@@ -294,11 +296,10 @@ def test_a_worker_killed_mid_build_changes_nothing_in_the_result(
     killed = None
     deadline = time.monotonic() + 60
     while killed is None and build.is_alive() and time.monotonic() < deadline:
-        # Workers are the forkserver's children: processes two levels below this one.
+        # Workers are the forkserver's children (the forkserver, this process's child,
+        # may be left from an earlier build): new processes not directly below this one.
         workers = [p for p in _descendants(os.getpid()) if p not in before
-                   and Path(f"/proc/{p}/stat").exists()
-                   and int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
-                   not in (os.getpid(), *before)]
+                   and _parent(p) not in (None, os.getpid())]
         if workers:
             time.sleep(0.5)  # let it take work
             os.kill(workers[0], signal.SIGKILL)
