@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from core import extract_entities, ingest, schemas
+from core import extract_entities, ingest
 from core.cache import code_fingerprint
 from core.errors import ConfigError, DyadError
 from core.model import Document, Event
@@ -38,14 +38,13 @@ from core.pipeline import (
     EventTasks,
     ProgressFn,
     _events_chunk,
-    _in_doc_order,
     _read_all,
     _read_one,
-    _Rows,
     _step,
     annotate_safely,
     assemble,
     compact,
+    events_rows,
     resolve_collection,
 )
 
@@ -273,12 +272,7 @@ def build_dataset_dask(
                     backend)
         seen.add(_fingerprint())
         _check_code({fp for fp, _ in outs}, seen)
-        events = _Rows(schemas.COLUMNS["events"], schemas.DATE_COLUMNS["events"])
-        for _, part in outs:
-            for evs in part:
-                events.add_records(evs)
-        order = {d.doc_id: i for i, d in enumerate(docs)}
-        events_frame = _in_doc_order(events.frame(), order, None)
+        events_frame = events_rows(docs, (evs for _, part in outs for evs in part))
         _step(timings, "events", t)
 
     return assemble(docs, got.info, table, entities, events_frame, errors, timings, {

@@ -376,6 +376,17 @@ def _sorted_within(doc: np.ndarray, within: np.ndarray) -> bool:
     return bool(np.all(within[1:][same] >= within[:-1][same]))
 
 
+def events_rows(docs: list[Document], per_doc: Iterable[list[Event]],
+                reused: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The events rows of every document, in the order of ``docs``: those extracted now
+    (``per_doc``, any order of documents) and those reused from an earlier build."""
+    rows = _Rows(schemas.COLUMNS["events"], schemas.DATE_COLUMNS["events"])
+    for evs in per_doc:
+        rows.add_records(evs)
+    frame = rows.frame() if reused is None else rows.frame(reused)
+    return _in_doc_order(frame, {d.doc_id: i for i, d in enumerate(docs)}, None)
+
+
 def _step(timings: dict[str, float], name: str, t0: float) -> float:
     """Record the seconds since ``t0`` under ``name``; returns now, the next step's start."""
     t1 = time.perf_counter()
@@ -642,7 +653,7 @@ def build_dataset(
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
     sources = [str(s) for s in sources]
     with _working_cache(cache_dir) as (store_cache, keep), rare_collections():
-        snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot.empty()
+        snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot()
         pool = _Pool(jobs) if jobs > 1 else None
         try:
             return _build(sources, on_error, backend, progress, jobs, store_cache, snap, pool,
@@ -692,15 +703,14 @@ def _build(
     # Entities: documents the snapshot holds keep their rows; the others are annotated.
     known = snap.doc_ids()
     todo = [d for d in docs if d.doc_id not in known]
-    got = Collected(snap.doc_info({d.doc_id for d in docs} & known))
+    kept = {d.doc_id for d in docs} & known  # never annotated here, so never failed
+    got = Collected(snap.doc_info(kept))
     fn = functools.partial(_annotate_chunk, backend=backend, cache_dir=str(store_cache.folder))
     for i, (res, hit) in _run_stage("entities", fn, todo, pool, jobs, progress):
         store_cache.count("entities", "hits" if hit else "misses")
         got.add(todo[i], res, errors, on_error)
-    kept = {d.doc_id for d in docs} & known - got.failed
     docs, table, contributions = got.frames(docs, snap.table_of(kept),
                                             snap.contributions_of(kept))
-    order = {d.doc_id: i for i, d in enumerate(docs)}
     info = got.info
     t = _step(timings, "entities", t)
 
@@ -711,19 +721,18 @@ def _build(
     sigs = events_signatures(docs, table, entities, backend)
     same = snap.same_events(sigs)
     redo = [d for d in docs if d.doc_id not in same]
-    events = _Rows(schemas.COLUMNS["events"], schemas.DATE_COLUMNS["events"])
     fn = functools.partial(_events_chunk, cache_dir=str(store_cache.folder), backend=backend)
     tasks = EventTasks(docs, table, entities)
-    for _, evs in _run_stage("events", fn, redo, pool, jobs, progress, prepare=tasks):
-        events.add_records(evs)
-    events_frame = _in_doc_order(events.frame(snap.events_of(same)), order, None)
+    extracted = _run_stage("events", fn, redo, pool, jobs, progress, prepare=tasks)
+    events_frame = events_rows(docs, (evs for _, evs in extracted), snap.events_of(same))
     if pool is not None:  # the rest is this process's work: let the workers' memory go
         pool.shutdown()
     _step(timings, "events", t)
 
+    ids = [d.doc_id for d in docs]
     new_snap = Snapshot(files=read_files, docs=pd.DataFrame({
-        "doc_id": list(order), "topics": [info[d][0] for d in order],
-        "n_words": [info[d][1] for d in order], "sig": [sigs[d] for d in order],
+        "doc_id": ids, "topics": [info[d][0] for d in ids],
+        "n_words": [info[d][1] for d in ids], "sig": [sigs[d] for d in ids],
     }), table=table.drop(columns="entity_id"), contributions=contributions,
         events=events_frame)
     # The snapshot is written while the frames are assembled (Arrow writes without the GIL).

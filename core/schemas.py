@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from itertools import chain
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow.parquet as pq
 import pyarrow.types as pa_types
 from pyarrow import Table as pa_Table
 
@@ -176,10 +174,8 @@ def map_values(column: pd.Series, mapping: Mapping[Any, Any], default: Any = Non
 def rows_where(df: pd.DataFrame, mask: pd.Series, columns: list[str] | None = None
                ) -> pd.DataFrame:
     """``df.loc[mask, columns]``, without copying any row when the mask keeps them all."""
-    cols = df.columns.tolist() if columns is None else columns
-    if bool(mask.all()):
-        return df[cols] if columns is not None else df
-    return df.loc[mask, cols]
+    sub = df if columns is None else df[columns]  # copy-on-write: no copy yet
+    return sub if bool(mask.all()) else sub.loc[mask]
 
 
 def from_arrow(table: pa_Table) -> pd.DataFrame:
@@ -190,11 +186,6 @@ def from_arrow(table: pa_Table) -> pd.DataFrame:
     for name in lists:
         df[name] = table.column(name).to_pylist()
     return df[table.column_names]
-
-
-def read_parquet(path: str | Path) -> pd.DataFrame:
-    """pd.read_parquet, with list columns as Python lists (see from_arrow)."""
-    return from_arrow(pq.read_table(path))
 
 
 def empty_frame(frame: str) -> pd.DataFrame:

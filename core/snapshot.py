@@ -60,10 +60,6 @@ class Snapshot:
     contributions: pd.DataFrame | None = None  # doc_id, kind, text, key
     events: pd.DataFrame | None = None  # the events frame
 
-    @classmethod
-    def empty(cls) -> Snapshot:
-        return cls()
-
     @staticmethod
     def _meta(backend: str) -> dict[str, str]:
         return {"code": code_fingerprint(), "backend": backend}
@@ -74,10 +70,10 @@ class Snapshot:
         try:
             meta = json.loads((folder / META).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return cls.empty()
+            return cls()
         if meta != cls._meta(backend):
             log.info("snapshot in %s is of other code or backend: not used", folder)
-            return cls.empty()
+            return cls()
         try:
             with open(folder / "files.pkl", "rb") as fh:
                 files = pickle.load(fh)
@@ -85,7 +81,7 @@ class Snapshot:
                       for name in FRAMES}
         except Exception as exc:  # unreadable working data: build without it
             log.warning("snapshot in %s cannot be read (%s): not used", folder, exc)
-            return cls.empty()
+            return cls()
         return cls(files=files, **frames)
 
     def save(self, cache_folder: Path, backend: str) -> bool:
