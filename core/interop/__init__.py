@@ -260,6 +260,15 @@ class Collector:
             record["line"] = line
         self.errors.append(record)
 
+    def input_files(self, sources: Iterable[str | Path]) -> Iterator[Path]:
+        """The files to read (iter_input_files): each is counted, a missing one recorded."""
+        for item in iter_input_files(sources):
+            if isinstance(item, IngestError):
+                self.error(item)
+                continue
+            self.files.append(str(item))
+            yield item
+
     def row_error(self, file: str, line: int, reason: str) -> None:
         self.error(IngestError(f"line {line}: {reason}", file), line)
 

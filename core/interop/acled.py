@@ -40,7 +40,6 @@ from core.ids import stable_id
 from core.interop import (
     Collector,
     countries,
-    iter_input_files,
     open_members,
     organization_or_country,
     read_resource_csv,
@@ -213,11 +212,7 @@ def read_acled(sources: Iterable[str | Path]) -> Dataset:
     csv.field_size_limit(max(csv.field_size_limit(), _MAX_FIELD))
     sources = [str(s) for s in sources]
     reader = _Reader()
-    for item in iter_input_files(sources):
-        if isinstance(item, IngestError):
-            reader.c.error(item)
-            continue
-        reader.c.files.append(str(item))
+    for item in reader.c.input_files(sources):
         if item.suffix.lower() in (".xlsx", ".xls"):
             reader.c.error(IngestError("Excel files are not read: export the data as CSV", item))
             continue

@@ -49,7 +49,6 @@ from core.interop import (
     Collector,
     countries,
     display_name,
-    iter_input_files,
     open_members,
     organization_or_country,
     parse_yyyymmdd,
@@ -340,11 +339,7 @@ def read_gdelt(sources: Iterable[str | Path], kind: str | None = None) -> Datase
         raise ConfigError(f"GDELT kind must be one of {sorted(WIDTHS)}, not {kind!r}")
     sources = [str(s) for s in sources]
     reader = _Reader()
-    for item in iter_input_files(sources):
-        if isinstance(item, IngestError):
-            reader.c.error(item)
-            continue
-        reader.c.files.append(str(item))
+    for item in reader.c.input_files(sources):
         try:
             for label, stream in open_members(item):
                 reader.read_stream(label, stream, kind)
