@@ -68,9 +68,20 @@ FILLER = [
 ]
 
 
+def _officials(n: int = 300, seed: int = 1) -> list[str]:
+    """The pool of invented officials: each has one name, nationality and office, as a
+    real official has (a name that changed country from article to article would make
+    every article a new say on who that person is)."""
+    rng = random.Random(seed)
+    names = rng.sample([f"{f} {la}" for f in FIRST for la in LAST], n)
+    return [f"{rng.choice(COUNTRIES)[1]} {rng.choice(ROLES)} {name}" for name in names]
+
+
+OFFICIALS = _officials()
+
+
 def person(rng: random.Random) -> str:
-    country, demonym, _ = rng.choice(COUNTRIES)
-    return f"{demonym} {rng.choice(ROLES)} {rng.choice(FIRST)} {rng.choice(LAST)}"
+    return rng.choice(OFFICIALS)
 
 
 def article(i: int, rng: random.Random, words: int = 600) -> tuple[str, str]:

@@ -42,13 +42,21 @@ class _Progress:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from core.pipeline import build_dataset, rare_collections
+    from core.pipeline import Dataset, build_dataset, rare_collections
     from core.store import save_dataset
 
     if args.scheduler and args.engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
     t0 = time.perf_counter()
     progress = _Progress() if not args.quiet else None
+
+    def save(ds: Dataset) -> None:
+        if progress:
+            progress.close()
+        if len(ds.documents):  # an empty build writes nothing (reported below)
+            with rare_collections():
+                save_dataset(ds, args.out)
+
     try:
         if args.engine == "dask":
             from core.distributed import build_dataset_dask
@@ -57,11 +65,13 @@ def _build(args: argparse.Namespace) -> int:
             ds = build_dataset_dask(
                 args.sources, scheduler=args.scheduler, backend=args.backend, progress=progress
             )
+            save(ds)
         else:
             cache = None if args.no_cache else (args.cache or f"{args.out.rstrip('/')}.cache")
+            # The store is written while the build updates its cache.
             ds = build_dataset(
                 args.sources, backend=args.backend, progress=progress, jobs=args.jobs,
-                cache_dir=cache,
+                cache_dir=cache, then=save,
             )
     finally:
         if progress:
@@ -71,8 +81,7 @@ def _build(args: argparse.Namespace) -> int:
     if len(ds.documents) == 0:
         print("error: no document was built; nothing written", file=sys.stderr)
         return EXIT_NOTHING_BUILT
-    with rare_collections():
-        out = save_dataset(ds, args.out)
+    out = args.out
     c = ds.counts()
     print(
         f"built {c['documents']} documents, {c['mentions']} mentions, {c['entities']} entities, "

@@ -262,7 +262,7 @@ def build_dataset_dask(
         docs, table, contributions = got.frames(docs)
         t = _step(timings, "entities", t)  # ingest and entities run together here
 
-        table, entities = resolve_collection(table, contributions)
+        table, entities, _ = resolve_collection(table, contributions)
         t = _step(timings, "resolve", t)
 
         tasks = EventTasks(docs, table, entities)(docs)

@@ -82,6 +82,42 @@ def edges_frame(events: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
     return schemas.validate("edges", out[schemas.COLUMNS["edges"]].reset_index(drop=True))
 
 
+def _keys(edges: pd.DataFrame) -> pd.Series:
+    """One string per edge, (relation, source, target), that sorts as the edges do."""
+    return edges[EDGE.relation] + "\x1f" + edges[EDGE.source_id] + "\x1f" + edges[EDGE.target_id]
+
+
+def patch_edges(edges: pd.DataFrame, minus: pd.DataFrame, plus: pd.DataFrame) -> pd.DataFrame:
+    """The edges of a collection, from its earlier ``edges`` and the edges of the
+    documents taken out (``minus``) and put in (``plus``) since.
+
+    Edges are sums over documents (events and sentences), so this equals edges_frame
+    of the new collection; only the edges ``minus`` or ``plus`` touch are recomputed.
+    """
+    if not len(minus) and not len(plus):
+        return edges
+    key = _keys(edges)
+    touched: dict[str, list] = {}  # key -> [source, target, relation, weight, event ids]
+    for part, sign in ((edges.loc[key.isin(set(_keys(minus)) | set(_keys(plus))).to_numpy()], 1),
+                       (minus, -1), (plus, 1)):
+        for src, tgt, rel, weight, ids in part[schemas.COLUMNS["edges"]].itertuples(index=False):
+            k = f"{rel}\x1f{src}\x1f{tgt}"
+            row = touched.setdefault(k, [src, tgt, rel, 0, set()])
+            row[3] += sign * int(weight)
+            row[4] = row[4] - set(ids) if sign < 0 else row[4] | set(ids)
+    patched = sorted((k, (s, t, r, w, sorted(ids))) for k, (s, t, r, w, ids) in touched.items()
+                     if w > 0)
+    untouched = ~key.isin(touched).to_numpy()
+    kept = edges.loc[untouched]
+    # The kept edges are in order: each patched one goes in where its key sorts.
+    at = np.searchsorted(key[untouched].to_numpy(dtype=object), [k for k, _ in patched])
+    out = pd.concat([kept, pd.DataFrame([row for _, row in patched],
+                                        columns=schemas.COLUMNS["edges"])], ignore_index=True)
+    order = np.insert(np.arange(len(kept)), at, np.arange(len(kept), len(out)))
+    trusted = np.arange(len(out)) < len(kept)  # rows as they were: checked when made
+    return schemas.validate("edges", out.take(order).reset_index(drop=True), trusted[order])
+
+
 def build_edges(events: list[Event], docs: list[AnnotatedDocument]) -> list[Edge]:
     """edges_frame for records: one edge per entity pair and relation."""
     ev = pd.DataFrame([(e.type, e.actor_id, e.target_id, e.event_id) for e in events],

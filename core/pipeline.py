@@ -20,6 +20,7 @@ import gc
 import logging
 import multiprocessing
 import tempfile
+import threading
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 
 # Below this many documents, starting worker processes costs more than it saves.
 MIN_PARALLEL_DOCS = 40
+
+# A rebuild patches the earlier edges when at most this share of documents changed
+# (else it computes them anew, which is then as fast).
+PATCH_SHARE = 0.25
 
 # Rows gathered in Python lists before they become a DataFrame piece.
 _PIECE_ROWS = 50_000
@@ -398,9 +403,13 @@ def _step(timings: dict[str, float], name: str, t0: float) -> float:
 
 
 def _entity_signatures(entities: list[Entity]) -> dict[str, str]:
-    """Per entity, a hash of everything event extraction reads of it."""
-    return {e.entity_id: stable_id(e.entity_id, e.type, e.country, e.name, tuple(e.roles))
-            for e in entities}
+    """Per entity, a hash of everything event extraction reads of it.
+
+    Of its roles, extraction asks only whether it holds one (in lower case), so their
+    order, which the first document to name each sets, is left out.
+    """
+    return {e.entity_id: stable_id(e.entity_id, e.type, e.country, e.name,
+                                   sorted({r.lower() for r in e.roles})) for e in entities}
 
 
 def events_signatures(
@@ -498,21 +507,28 @@ def assemble(
     errors: list[DyadError],
     timings: dict[str, float],
     manifest: dict[str, Any],
+    reused: tuple[set[str], set[str]] = (set(), set()),
+    edges: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
 ) -> Dataset:
     """The end of a build: frames, edges and manifest.
 
     ``docs`` are the built documents in build order, ``info`` their (topics, word
     count), ``table`` the resolution table with entity ids, ``events`` the events rows
-    of every document. ``manifest`` holds the engine's own entries.
+    of every document. ``manifest`` holds the engine's own entries. ``reused`` names
+    the documents whose mention rows, and those whose events, an earlier build made
+    and checked (they are not checked again cell by cell); ``edges(events, mentions)``,
+    if given, makes the edges frame instead of core.graph.edges_frame.
     """
     t = time.perf_counter()
     mentions = schemas.rows_where(table, table["entity_id"].notna(), schemas.COLUMNS["mentions"])
-    mentions = schemas.validate("mentions", mentions.reset_index(drop=True)) if len(mentions) \
+    mentions = schemas.validate("mentions", mentions.reset_index(drop=True),
+                                _of_docs(mentions, reused[0])) if len(mentions) \
         else schemas.empty_frame("mentions")
-    events = schemas.validate("events", events[schemas.COLUMNS["events"]]) if len(events) \
+    events = schemas.validate("events", events[schemas.COLUMNS["events"]],
+                              _of_docs(events, reused[1])) if len(events) \
         else schemas.empty_frame("events")
     t = _step(timings, "frames", t)
-    edges = graph.edges_frame(events, mentions)
+    edges = (edges or graph.edges_frame)(events, mentions)
     t = _step(timings, "graph", t)
     ds = Dataset(
         documents=_documents_frame(docs, info),
@@ -534,16 +550,76 @@ def assemble(
     return ds
 
 
-def resolve_collection(table: pd.DataFrame, contributions: pd.DataFrame
-                       ) -> tuple[pd.DataFrame, list[Entity]]:
-    """The table with each mention's entity_id, and the entities (core.resolve)."""
+def _patched_edges(snap: Snapshot, changed: set[str], events: pd.DataFrame,
+                   mentions: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot's edges, less those of the ``changed`` documents as the snapshot has
+    them, plus those of the changed documents as they are now."""
+    minus = graph.edges_frame(snap.events_of(changed), snap.mentions_of(changed))
+    plus = graph.edges_frame(events[events["doc_id"].isin(changed)],
+                             mentions[mentions["doc_id"].isin(changed)])
+    return graph.patch_edges(snap.edges, minus, plus)
+
+
+def _of_docs(df: pd.DataFrame, doc_ids: set[str]) -> np.ndarray | None:
+    """Whether each row is of one of these documents (None when there are none)."""
+    return df["doc_id"].isin(doc_ids).to_numpy() if doc_ids else None
+
+
+def _collection_index(contributions: pd.DataFrame) -> resolve.CollectionIndex:
     pairs = contributions[["kind", "text", "key"]].drop_duplicates()  # far fewer than rows
     acr = pairs[pairs["kind"] == "acr"]
     full = pairs[pairs["kind"] == "full"]
-    entity_ids, entities = resolve.resolve_table(
-        table, zip(acr["text"], acr["key"], strict=True), zip(full["text"], full["key"],
-                                                                strict=True))
-    return table.assign(entity_id=entity_ids), entities
+    return resolve.CollectionIndex(zip(acr["text"], acr["key"], strict=True),
+                                   zip(full["text"], full["key"], strict=True))
+
+
+Tallies = tuple[pd.DataFrame, pd.DataFrame]  # core.resolve.tally: (counts, roles)
+
+
+def resolve_collection(table: pd.DataFrame, contributions: pd.DataFrame,
+                       previous: Snapshot | None = None, fresh: set[str] = frozenset(),
+                       gone: set[str] = frozenset()
+                       ) -> tuple[pd.DataFrame, list[Entity], Tallies]:
+    """The table with each mention's entity_id, the entities, and their tallies.
+
+    With the ``previous`` build's snapshot (and the table's rows of the documents it
+    holds carrying the entity_id it gave them), only the rows of the ``fresh``
+    documents and the rows whose resolution what they contribute may change are
+    resolved; the entity tallies are patched with those of the documents whose rows
+    changed or that are ``gone`` (core.resolve.tally is additive over documents).
+    """
+    index = _collection_index(contributions)
+    if previous is None or previous.counts is None or "entity_id" not in table:
+        ids, label_key = resolve.entity_ids(table, resolve.final_keys(table, index))
+        table = table.assign(entity_id=ids)
+        tallies = resolve.tally(table.assign(label_key=label_key))
+        return table, resolve.entities_from(*tallies), tallies
+    redo = table["doc_id"].isin(fresh).to_numpy() | resolve.affected_rows(
+        table, _collection_index(previous.contributions), index)
+    sub = table[redo]
+    sub_ids, sub_label_key = resolve.entity_ids(sub, resolve.final_keys(sub, index))
+    before = sub["entity_id"].astype("str")
+    moved = (before.fillna("") != sub_ids.fillna("")).to_numpy()
+    changed = set(sub["doc_id"][moved]) | set(fresh) | set(gone)
+    ids = table["entity_id"].astype("str")  # (a new series: the table is not changed)
+    if moved.any():
+        ids[sub.index[moved]] = sub_ids[moved]
+    table = table.assign(entity_id=ids)
+    # "label\x1fkey" of every entity id (a function of it): the old ones and the new.
+    counts, roles = previous.counts, previous.roles
+    keyed = counts[counts["kind"] == resolve.KEY]
+    label_key = dict(zip(keyed["entity_id"], keyed["value"], strict=True))
+    label_key.update(zip(sub_ids.dropna(), sub_label_key.dropna(), strict=True))
+
+    def tally_of(rows: pd.DataFrame) -> Tallies:
+        rows = rows[rows["doc_id"].isin(changed)]
+        return resolve.tally(rows.assign(label_key=schemas.map_values(rows["entity_id"],
+                                                                       label_key)))
+
+    (minus, _), (plus, plus_roles) = tally_of(previous.table), tally_of(table)
+    roles = pd.concat([roles[~roles["doc_id"].isin(changed)], plus_roles], ignore_index=True)
+    tallies = (resolve.add_tallies(counts, minus, plus), roles)
+    return table, resolve.entities_from(*tallies), tallies
 
 
 def contribution_rows(doc_id: str, local: resolve.LocalResolution) -> dict[str, list]:
@@ -639,6 +715,7 @@ def build_dataset(
     progress: ProgressFn | None = None,
     jobs: int = 1,
     cache_dir: str | Path | None = None,
+    then: Callable[[Dataset], None] | None = None,
 ) -> Dataset:
     """Run the pipeline on files and folders (recursively) and return the Dataset.
 
@@ -646,6 +723,8 @@ def build_dataset(
     and the rest still builds; with ``"raise"`` the first DyadError is raised.
     ``jobs`` > 1 annotates documents in that many processes (same output as 1);
     ``cache_dir`` keeps per-document work so a rebuild redoes only new articles.
+    ``then(dataset)``, if given, runs before the return, while the cache is updated
+    (the command line writes the store there).
     """
     if on_error not in ("collect", "raise"):
         raise ConfigError(f"on_error must be 'collect' or 'raise', not {on_error!r}")
@@ -653,14 +732,22 @@ def build_dataset(
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
     sources = [str(s) for s in sources]
     with _working_cache(cache_dir) as (store_cache, keep), rare_collections():
+        # A rebuild may have new articles to annotate: the entity backend is built in
+        # a thread while the snapshot loads (much of which is Arrow, without the GIL).
+        warm = threading.Thread(target=extract_entities.warm_backend, args=(backend,),
+                                name="dyad-warm-backend")
+        if keep and Snapshot.exists(store_cache.folder):
+            warm.start()
         snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot()
         pool = _Pool(jobs) if jobs > 1 else None
         try:
             return _build(sources, on_error, backend, progress, jobs, store_cache, snap, pool,
-                          keep)
+                          keep, then)
         finally:
             if pool is not None:
                 pool.shutdown()
+            if warm.is_alive():
+                warm.join()
 
 
 def _build(
@@ -673,6 +760,7 @@ def _build(
     snap: Snapshot,
     pool: _Pool | None,
     save: bool,
+    then: Callable[[Dataset], None] | None,
 ) -> Dataset:
     """The build proper; ``save`` leaves a snapshot in the cache folder for the next one."""
     errors: list[DyadError] = []
@@ -709,12 +797,16 @@ def _build(
     for i, (res, hit) in _run_stage("entities", fn, todo, pool, jobs, progress):
         store_cache.count("entities", "hits" if hit else "misses")
         got.add(todo[i], res, errors, on_error)
+    # The rows taken from the snapshot keep the entity ids it gave them (to compare).
     docs, table, contributions = got.frames(docs, snap.table_of(kept),
                                             snap.contributions_of(kept))
     info = got.info
     t = _step(timings, "entities", t)
 
-    table, entities = resolve_collection(table, contributions)
+    current = {d.doc_id for d in docs}
+    gone = snap.doc_ids() - current
+    table, entities, tallies = resolve_collection(
+        table, contributions, snap, {d.doc_id for d in todo} & current, gone)
     t = _step(timings, "resolve", t)
 
     # Events: a document whose inputs are what the snapshot saw keeps its events.
@@ -733,12 +825,19 @@ def _build(
     new_snap = Snapshot(files=read_files, docs=pd.DataFrame({
         "doc_id": ids, "topics": [info[d][0] for d in ids],
         "n_words": [info[d][1] for d in ids], "sig": [sigs[d] for d in ids],
-    }), table=table.drop(columns="entity_id"), contributions=contributions,
-        events=events_frame)
-    # The snapshot is written while the frames are assembled (Arrow writes without the GIL).
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        saved = writer.submit(new_snap.save, store_cache.folder, backend) if save else None
-        ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
+    }), table=table, contributions=contributions, events=events_frame, counts=tallies[0],
+        roles=tallies[1])
+    # Edges are sums over documents: when few changed, the snapshot's are patched.
+    changed = (current - same) | gone
+    patch = None
+    if snap.edges is not None and len(changed) <= PATCH_SHARE * len(ids):
+        patch = functools.partial(_patched_edges, snap, changed)
+
+    def save_snapshot(ds: Dataset) -> bool:
+        new_snap.edges = ds.edges
+        return new_snap.save(store_cache.folder, backend, previous=snap, changed=changed)
+
+    ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
             "backend": backend,
             "jobs": jobs,
             "sources": sources,
@@ -747,7 +846,15 @@ def _build(
                 **store_cache.stats,
                 "reused": {"documents": len(kept), "events": len(same)},
             },
-        })
-        if saved is not None:
-            saved.result()
+        }, reused=(kept, same), edges=patch)
+    if not save:
+        if then is not None:
+            then(ds)
+        return ds
+    # The snapshot is written while ``then`` runs (Arrow writes without holding the GIL).
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        saved = writer.submit(save_snapshot, ds)
+        if then is not None:
+            then(ds)
+        saved.result()
     return ds

@@ -241,18 +241,11 @@ def _opt(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def resolve_table(
-    table: pd.DataFrame,
-    acronyms: Iterable[tuple[str, str]],
-    fulls: Iterable[tuple[str, str]],
-) -> tuple[pd.Series, list[Entity]]:
-    """Resolve every mention of a table (TABLE_COLUMNS) against the whole collection.
+def final_keys(table: pd.DataFrame, index: CollectionIndex) -> pd.Series:
+    """Each row's cluster key once the collection is known (missing: resolves to nothing).
 
-    Returns each row's entity_id (missing for a mention that resolves to nothing) and
-    the entities, sorted by (type, key). Column-wise: only deferred mentions and
-    distinct keys are looked at one by one.
+    Column-wise: only deferred mentions are looked at one by one.
     """
-    index = CollectionIndex(acronyms, fulls)
     final = table["key"].copy()
     person = (table["label"] == PERSON) & table["defer"].isna() & final.notna()
     if index.longer and person.any():
@@ -264,74 +257,147 @@ def resolve_table(
         sub = table.loc[deferred, ["label", "key", "defer", "arg"]]
         final[deferred] = [index.final(lab, _opt(k), d, _opt(a)) for lab, k, d, a in
                            sub.itertuples(index=False)]
-    kept = final.notna()
-    label_key = (table["label"] + "\x1f" + final).astype("str")  # missing where dropped
-    pairs = {tuple(lk.split("\x1f", 1)) for lk in label_key[kept].unique()}
-    ids = {f"{lab}\x1f{k}": entity_id_of(lab, k) for lab, k in pairs}
-    entity_ids = pd.Series(schemas.map_values(label_key, ids), index=table.index, dtype="str")
-    rows = schemas.rows_where(table, kept, ["doc_id", "pos", "text", "country", "role"]).assign(
-        entity_id=entity_ids[kept])
-    return entity_ids, _entities(rows, sorted(pairs))
+    return final
 
 
-def _pair_counts(ent: np.ndarray, ent_ids: pd.Index, values: pd.Series
-                 ) -> dict[str, Counter[str]]:
-    """Per entity, how many of its rows have each (non-missing) value."""
-    code, uniques = pd.factorize(values)
-    keep = code >= 0
-    pair, counts = np.unique(ent[keep].astype(np.int64) * len(uniques) + code[keep],
-                             return_counts=True)
-    names, ids = list(uniques), list(ent_ids)
-    out: dict[str, Counter[str]] = defaultdict(Counter)
-    for p, n in zip(pair.tolist(), counts.tolist(), strict=True):
-        out[ids[p // len(names)]][names[p % len(names)]] = n
+def entity_ids(table: pd.DataFrame, final: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each row's entity_id and "label\x1fkey" (both missing where ``final`` is)."""
+    label_key = (table["label"] + SEP + final).astype("str")
+    uniques = label_key.dropna().unique()
+    ids = {lk: entity_id_of(*lk.split(SEP, 1)) for lk in uniques}
+    return pd.Series(schemas.map_values(label_key, ids), index=table.index, dtype="str"), label_key
+
+
+SEP = "\x1f"
+
+
+def resolve_table(
+    table: pd.DataFrame,
+    acronyms: Iterable[tuple[str, str]],
+    fulls: Iterable[tuple[str, str]],
+) -> tuple[pd.Series, list[Entity]]:
+    """Resolve every mention of a table (TABLE_COLUMNS) against the whole collection.
+
+    Returns each row's entity_id (missing for a mention that resolves to nothing) and
+    the entities, sorted by (type, key).
+    """
+    ids, label_key = entity_ids(table, final_keys(table, CollectionIndex(acronyms, fulls)))
+    return ids, entities_from(*tally(table.assign(entity_id=ids, label_key=label_key)))
+
+
+def changed_lookups(old: CollectionIndex, new: CollectionIndex
+                    ) -> tuple[set[str], set[str], set[str]]:
+    """What the collection settles differently in ``new`` than in ``old``: the acronym
+    texts, surnames and two-word person keys whose resolution may differ."""
+    acr = {t for t in old.acronyms.keys() | new.acronyms.keys()
+           if old.acronyms.get(t) != new.acronyms.get(t)}
+    longer = {k for k in old.longer.keys() | new.longer.keys()
+              if old.longer.get(k) != new.longer.get(k)}
+    sur = {s for s in old.by_surname.keys() | new.by_surname.keys()
+           if old.by_surname.get(s) != new.by_surname.get(s)
+           or any(k in longer for k in old.by_surname.get(s, set()) | new.by_surname.get(s, set()))}
+    return acr, sur, longer
+
+
+def affected_rows(table: pd.DataFrame, old: CollectionIndex, new: CollectionIndex) -> np.ndarray:
+    """Rows whose final key may differ under ``new`` from what ``old`` gave."""
+    acr, sur, longer = changed_lookups(old, new)
+    defer, arg = table["defer"], table["arg"]
+    out = np.zeros(len(table), dtype=bool)
+    if acr:
+        out |= ((defer == DEFER_ACRONYM) & arg.isin(acr)).to_numpy()
+    if sur:
+        out |= ((defer == DEFER_SURNAME) & arg.isin(sur)).to_numpy()
+    if longer:
+        out |= ((table["label"] == PERSON) & defer.isna() & table["key"].isin(longer)).to_numpy()
     return out
 
 
-def _entities(rows: pd.DataFrame, pairs: list[tuple[str, str]]) -> list[Entity]:
-    """Tally the entities of resolved rows (entity_id, doc_id, pos, text, country, role)."""
-    gaz = load_gazetteer()
+# An entity's tallies (core.resolve.tally): additive over documents, so that a rebuild
+# can take out those of the documents that changed and put in their new ones.
+COUNT_COLUMNS = ("entity_id", "kind", "value", "n")
+ROLE_COLUMNS = ("entity_id", "role", "doc_id", "pos")
+KEY, DOCS, SURFACE, COUNTRY_OF = "key", "docs", "surface", "country"
+
+
+def tally(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(counts, roles) of resolved rows (entity_id, label_key, doc_id, pos, text,
+    country, role; rows without an entity_id are left out).
+
+    ``counts`` has a row per entity and kind: KEY (value "label\x1fkey", n mentions),
+    DOCS (n documents), SURFACE and COUNTRY_OF (n mentions with that value); ``roles``
+    the first place (doc_id, pos) each document gives each of an entity's roles.
+    """
+    rows = rows[rows["entity_id"].notna()]
     # Counted on integer codes: each column is factorised once.
     ent, ent_ids = pd.factorize(rows["entity_id"])
+    ent = ent.astype(np.int64)
     n_ent = len(ent_ids)
-    n_mentions = dict(zip(ent_ids, np.bincount(ent, minlength=n_ent).tolist(), strict=True))
+    parts = []
+    first = pd.Series(np.arange(len(ent)), index=ent).groupby(level=0).first().to_numpy()
+    parts.append((ent_ids, KEY, rows["label_key"].to_numpy(dtype=object)[first],
+                  np.bincount(ent, minlength=n_ent)))
     doc, doc_ids = pd.factorize(rows["doc_id"])
-    per_doc = np.unique(ent.astype(np.int64) * len(doc_ids) + doc) // max(len(doc_ids), 1)
-    n_documents = dict(zip(ent_ids, np.bincount(per_doc, minlength=n_ent).tolist(),
-                           strict=True))
-    surfaces = _pair_counts(ent, ent_ids, rows["text"].str.strip())
-    countries = _pair_counts(ent, ent_ids, rows["country"])
-    roles: dict[str, list[str]] = defaultdict(list)
-    # Roles in the order the documents (by id) and their mentions give them: the first
-    # row of each (entity, role, document) is its earliest; then sort those few rows.
-    named = rows[rows["role"].notna()].drop_duplicates(["entity_id", "role", "doc_id"])
-    doc_rank = pd.factorize(named["doc_id"], sort=True)[0]
-    named = named.iloc[np.lexsort((named["pos"].to_numpy(), doc_rank))]
-    named = named.drop_duplicates(["entity_id", "role"])
-    for eid, role in zip(named["entity_id"], named["role"], strict=True):
-        if role not in roles[eid] and not is_blank(role):
-            roles[eid].append(role)
+    per_doc = pd.unique(ent * max(len(doc_ids), 1) + doc) // max(len(doc_ids), 1)
+    parts.append((ent_ids, DOCS, "", np.bincount(per_doc, minlength=n_ent)))
+    for kind, values in ((SURFACE, rows["text"].str.strip()), (COUNTRY_OF, rows["country"])):
+        code, uniques = pd.factorize(values)
+        keep = code >= 0
+        pair, n = np.unique(ent[keep] * len(uniques) + code[keep], return_counts=True)
+        parts.append((ent_ids[pair // max(len(uniques), 1)], kind,
+                      np.asarray(uniques, dtype=object)[pair % max(len(uniques), 1)], n))
+    counts = pd.concat([pd.DataFrame({"entity_id": np.asarray(e, dtype=object), "kind": k,
+                                      "value": v, "n": np.asarray(n, dtype=np.int64)})
+                        for e, k, v, n in parts], ignore_index=True)
+    named = rows.loc[rows["role"].notna(), ["entity_id", "role", "doc_id", "pos"]]
+    roles = named.drop_duplicates(["entity_id", "role", "doc_id"])  # rows are in pos order
+    return counts, roles.reset_index(drop=True)
+
+
+def add_tallies(counts: pd.DataFrame, minus: pd.DataFrame, plus: pd.DataFrame) -> pd.DataFrame:
+    """counts - minus + plus (each a counts frame of tally), without the zeros."""
+    both = pd.concat([counts, minus.assign(n=-minus["n"]), plus], ignore_index=True)
+    summed = both.groupby(["entity_id", "kind", "value"], sort=False)["n"].sum().reset_index()
+    return summed[summed["n"] != 0].reset_index(drop=True)
+
+
+def entities_from(counts: pd.DataFrame, roles: pd.DataFrame) -> list[Entity]:
+    """The entities the tallies describe, sorted by (type, key)."""
+    gaz = load_gazetteer()
+    by: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for eid, kind, value, n in counts.itertuples(index=False):
+        by[kind][eid][value] += n
+    order: dict[str, list[str]] = defaultdict(list)
+    # Roles in the order the documents (by id) and their mentions first give them.
+    if len(roles):
+        ranked = roles.iloc[np.lexsort((roles["pos"].to_numpy(),
+                                        pd.factorize(roles["doc_id"], sort=True)[0]))]
+        for eid, role in ranked.drop_duplicates(["entity_id", "role"])[
+                ["entity_id", "role"]].itertuples(index=False):
+            if not is_blank(role):
+                order[eid].append(role)
     entities = []
-    for label, key in pairs:
-        eid = entity_id_of(label, key)
+    keys = sorted((tuple(lk.split(SEP, 1)), eid) for eid, c in by[KEY].items() for lk in c)
+    for (label, key), eid in keys:
         entry = gaz.by_key.get(key)
-        name = entry.canonical if entry is not None else _pick_name(surfaces[eid])
+        surfaces = by[SURFACE][eid]
+        name = entry.canonical if entry is not None else _pick_name(surfaces)
         if is_blank(name):
             continue
         if label == COUNTRY:
             country = entry.key if entry is not None else None
         else:
-            country = _majority(countries[eid]) or (
+            country = _majority(by[COUNTRY_OF][eid]) or (
                 entry.country if entry is not None else None)
         entities.append(Entity(
             entity_id=eid,
             name=name,
             type=label,
             country=country,
-            aliases=sorted(s for s in surfaces[eid] if s != name and not is_blank(s)),
-            roles=roles[eid],
-            n_mentions=int(n_mentions[eid]),
-            n_documents=int(n_documents[eid]),
+            aliases=sorted(s for s in surfaces if s != name and not is_blank(s)),
+            roles=order[eid],
+            n_mentions=int(by[KEY][eid][f"{label}{SEP}{key}"]),
+            n_documents=int(by[DOCS][eid][""]),
         ))
     return entities
 

@@ -226,8 +226,21 @@ def to_frame(frame: str, records: Iterable[Any]) -> pd.DataFrame:
     return validate(frame, df)
 
 
-def validate(frame: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Check a frame against its schema, coercing dtypes; raise SchemaError if it fails."""
+# Checks that span rows, and so are run over the whole frame even when some rows are
+# trusted (see validate).
+_UNIQUE = {frame: [c for c, checks in cols.items() for ch in checks
+                   if "not unique" in str(ch.error)] for frame, cols in _EXTRA_CHECKS.items()}
+
+
+def validate(frame: str, df: pd.DataFrame, trusted: np.ndarray | None = None) -> pd.DataFrame:
+    """Check a frame against its schema, coercing dtypes; raise SchemaError if it fails.
+
+    ``trusted`` (a boolean per row) marks rows that passed this check in an earlier
+    build and were not changed since (a rebuild's reused rows): only the other rows
+    are checked cell by cell; what spans rows (unique ids) is checked over them all.
+    """
+    if trusted is not None and len(df) and trusted.any():
+        return _validate_fresh(frame, df, np.asarray(trusted, dtype=bool))
     if len(df) == 0:
         # Keep empty frames at their contract dtypes (object columns stay object).
         if list(df.columns) != COLUMNS[frame]:
@@ -241,3 +254,26 @@ def validate(frame: str, df: pd.DataFrame) -> pd.DataFrame:
         return SCHEMAS[frame].validate(df, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
         raise SchemaError(f"{frame} frame breaks the data contract:\n{exc}") from exc
+
+
+def _validate_fresh(frame: str, df: pd.DataFrame, trusted: np.ndarray) -> pd.DataFrame:
+    if list(df.columns) != COLUMNS[frame]:
+        raise SchemaError(f"{frame}: columns {list(df.columns)} != {COLUMNS[frame]}")
+    fresh = ~trusted
+    checked = validate(frame, df.loc[fresh]) if fresh.any() else None
+    df = df.copy(deep=False)
+    for col, (dtype, _) in _SPEC[frame].items():
+        if dtype == _LIST:
+            if checked is not None:  # the checked rows' cells, made lists by validate
+                cells = df[col].to_numpy(dtype=object, copy=True)
+                cells[fresh] = checked[col].to_numpy(dtype=object)
+                df[col] = cells
+        elif df[col].dtype != (target := checked[col].dtype if checked is not None else dtype):
+            df[col] = df[col].astype(target)  # the contract dtype (a no-op when it is)
+    for col in _UNIQUE.get(frame, []):
+        # The trusted ids were unique when checked: the others must be, and must be new.
+        ids = df[col]
+        new = ids[fresh]
+        if not new.is_unique or int(ids.isin(set(new)).sum()) != len(new):
+            raise SchemaError(f"{frame} frame breaks the data contract: {col} not unique")
+    return df

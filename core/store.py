@@ -111,20 +111,29 @@ def frame_rows(store_dir: str | Path, name: str) -> int:
 
 
 def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str) -> None:
-    months = df[date_col].dt.strftime("%Y-%m").fillna(UNKNOWN_MONTH).to_numpy()
-    # One Arrow table sliced per month: every file gets the same schema, even a month
-    # whose column is all null (DuckDB unions the files by that schema).
+    # Months as numbers (a formatted string per row costs more than the writing).
+    months = df[date_col].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    nat = np.datetime64("NaT").astype(np.int64)
+    # One Arrow table, put in month order once (stably) and sliced per month: every
+    # file gets the same schema, even a month whose column is all null (DuckDB unions
+    # the files by that schema).
+    order = np.argsort(months, kind="stable")
+    months = months[order]
     table = pa.Table.from_pandas(df.assign(**{ROW: range(len(df))}), preserve_index=False)
+    table = table.take(order)
+    starts = [0, *(np.flatnonzero(months[1:] != months[:-1]) + 1).tolist()] if len(df) else []
+    ends = [*starts[1:], len(months)]
 
-    def write(month: str, positions: np.ndarray) -> None:
-        part = folder / f"{PARTITION_KEY}={month}"
+    def write(start: int, end: int) -> None:
+        month = months[start]
+        name = UNKNOWN_MONTH if month == nat else str(np.datetime64(int(month), "M"))  # 2024-03
+        part = folder / f"{PARTITION_KEY}={name}"
         part.mkdir(parents=True)
-        pq.write_table(table.take(positions), part / "part-0.parquet")
+        pq.write_table(table.slice(start, end - start), part / "part-0.parquet")
 
     # Arrow writes without the GIL: a few threads write the months side by side.
-    groups = pd.Series(range(len(df))).groupby(months).indices.items()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for done in [pool.submit(write, month, pos) for month, pos in groups]:
+        for done in [pool.submit(write, a, b) for a, b in zip(starts, ends, strict=True)]:
             done.result()
 
 

@@ -583,11 +583,6 @@ def test_a_rebuild_keeps_the_log(tmp_path: Path, ds: core.Dataset) -> None:
 # ---------------------------------------------------------------- the real pipeline
 
 
-@pytest.fixture(scope="module")
-def seeds_ds(seeds_dir: Path) -> core.Dataset:
-    return core.build_dataset([seeds_dir])
-
-
 def test_edges_recomputed_from_uncorrected_frames_equal_the_built_ones(
     seeds_ds: core.Dataset,
 ) -> None:

@@ -51,3 +51,23 @@ def test_edge_order_is_deterministic() -> None:
     assert first == second
     keys = [(e.relation, e.source_id, e.target_id) for e in first]
     assert keys == sorted(keys)
+
+
+def test_patched_edges_equal_the_edges_of_the_new_collection(seeds_ds) -> None:
+    """Taking a document's edges out and putting another's in gives what computing
+    the edges of the new set of documents gives (what a rebuild relies on)."""
+    import pandas as pd
+
+    from core.graph import edges_frame, patch_edges
+
+    first, second = seeds_ds.documents["doc_id"]
+
+    def edges_of(*docs: str) -> pd.DataFrame:
+        ev, men = seeds_ds.events, seeds_ds.mentions
+        return edges_frame(ev[ev["doc_id"].isin(docs)], men[men["doc_id"].isin(docs)])
+
+    both, one, other = edges_of(first, second), edges_of(first), edges_of(second)
+    assert len(one) and len(other) and len(both) < len(one) + len(other)  # they share edges
+    pd.testing.assert_frame_equal(patch_edges(one, one.iloc[:0], other), both)  # one added
+    pd.testing.assert_frame_equal(patch_edges(both, other, other.iloc[:0]), one)  # one removed
+    pd.testing.assert_frame_equal(patch_edges(one, one, other), other)  # one replaced

@@ -10,11 +10,6 @@ from core import schemas
 from core.errors import ConfigError
 
 
-@pytest.fixture(scope="module")
-def seeds_ds(seeds_dir: Path) -> core.Dataset:
-    return core.build_dataset([seeds_dir])
-
-
 def test_seeds_build_two_documents_without_errors(seeds_ds: core.Dataset) -> None:
     assert len(seeds_ds.documents) == 2
     assert seeds_ds.errors == []
@@ -178,12 +173,66 @@ def test_rebuild_after_edits_removals_and_renames_equals_a_fresh_build(
     _assert_same_as_fresh_build(rebuilt, src)
 
 
+def test_a_new_article_that_settles_names_in_old_ones_changes_them_on_rebuild(
+    tmp_path: Path
+) -> None:
+    """Resolution that needs the collection (a lone surname, an acronym defined
+    elsewhere) is redone for the old articles a new one settles."""
+    src, cache = tmp_path / "src", tmp_path / "cache"
+    src.mkdir()
+    (src / "a.txt").write_text("Talks in Berlin\n\nNATO met in Berlin on Monday. Chancellor "
+                               "Weber said the NSO would reply.", encoding="utf-8")
+    (src / "b.txt").write_text("Talks in Paris\n\nFrench President Jean Dubois met with NATO "
+                               "in Paris on Friday.", encoding="utf-8")
+    first = core.build_dataset([src], cache_dir=cache)
+    (src / "c.txt").write_text("Ankara talks\n\nGerman Chancellor Hans Weber met with the "
+                               "Northern Shield Organisation (NSO) in Ankara on Tuesday.",
+                               encoding="utf-8")
+    second = core.build_dataset([src], cache_dir=cache)
+    assert second.manifest["cache"]["entities"] == {"hits": 0, "misses": 1}
+    _assert_same_as_fresh_build(second, src)
+
+    def names_in_a(ds: core.Dataset) -> set[str]:
+        a_id = ds.documents.loc[ds.documents["source"].str.endswith("a.txt"), "doc_id"].item()
+        ids = set(ds.mentions.loc[ds.mentions["doc_id"] == a_id, "entity_id"])
+        return set(ds.entities.loc[ds.entities["entity_id"].isin(ids), "name"])
+
+    assert {"Weber", "NSO"} <= names_in_a(first)
+    assert {"Hans Weber", "Northern Shield Organisation"} <= names_in_a(second)
+    assert not {"Weber", "NSO"} & set(second.entities["name"])
+
+
+def test_successive_rebuilds_add_snapshot_segments_then_rewrite_it_whole(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setattr("core.snapshot.MAX_SEGMENTS", 3)
+    src, cache, _ = _first_build(generated, tmp_path)
+
+    def segments() -> int:
+        return len(json.loads((cache / "snapshot" / "meta.json").read_text())["segments"])
+
+    counts = [segments()]
+    for i in range(4):
+        (src / f"zz_{i}.txt").write_text(f"Talks {i}\n\nNATO met with the African Union in "
+                                         f"Brussels on {i + 2} March.", encoding="utf-8")
+        if i == 1:
+            sorted(src.iterdir())[0].unlink()  # a removal too
+        ds = core.build_dataset([src], cache_dir=cache)
+        assert ds.manifest["cache"]["entities"] == {"hits": 0, "misses": 1}
+        counts.append(segments())
+        _assert_same_as_fresh_build(ds, src)  # what the segments held, applied in turn
+    # One segment per rebuild over the first; past MAX_SEGMENTS all of it anew.
+    assert counts == [1, 2, 3, 1, 2]
+
+
 def test_a_broken_snapshot_is_not_used_and_the_build_still_works(
     generated: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
     core.build_dataset([generated], cache_dir=cache)
-    (cache / "snapshot" / "table.arrow").write_bytes(b"not an Arrow file")
+    next((cache / "snapshot").rglob("table.arrow")).write_bytes(b"not an Arrow file")
     rebuilt = core.build_dataset([generated], cache_dir=cache)
     assert rebuilt.manifest["cache"]["reused"]["documents"] == 0
     _assert_same_as_fresh_build(rebuilt, generated)

@@ -65,3 +65,23 @@ def test_empty_frames_keep_columns_and_dtypes(frame: str) -> None:
     empty = schemas.to_frame(frame, [])
     assert list(empty.columns) == schemas.COLUMNS[frame]
     pd.testing.assert_series_equal(empty.dtypes, schemas.validate(frame, empty).dtypes)
+
+
+def test_rows_of_an_earlier_build_are_trusted_but_new_rows_and_ids_are_checked() -> None:
+    import numpy as np
+
+    good = schemas.to_frame("entities", [entity_row(), entity_row(entity_id="e2")])
+    trusted = np.array([True, True, False])
+    bad_cell = pd.concat([good, pd.DataFrame([entity_row(entity_id="e3", country="TR")])],
+                         ignore_index=True)
+    with pytest.raises(SchemaError, match="entities"):
+        schemas.validate("entities", bad_cell, trusted)
+    # A new row repeating a trusted row's id breaks uniqueness across the two.
+    repeat = pd.concat([good, pd.DataFrame([entity_row(entity_id="e1")])], ignore_index=True)
+    with pytest.raises(SchemaError, match="entity_id not unique"):
+        schemas.validate("entities", repeat, trusted)
+    fine = pd.concat([good, pd.DataFrame([entity_row(entity_id="e3", aliases=("Kalin",))])],
+                     ignore_index=True)
+    checked = schemas.validate("entities", fine, trusted)
+    assert checked["aliases"].tolist() == [["Kalin"]] * 3  # made a list, as validate does
+    pd.testing.assert_series_equal(checked.dtypes, good.dtypes)

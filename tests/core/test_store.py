@@ -11,11 +11,6 @@ from core import schemas, store
 from core.errors import SchemaError, StoreError
 
 
-@pytest.fixture(scope="module")
-def seeds_ds(seeds_dir: Path) -> core.Dataset:
-    return core.build_dataset([seeds_dir])
-
-
 def test_round_trip_keeps_every_frame(tmp_path: Path, seeds_ds: core.Dataset) -> None:
     core.save_dataset(seeds_ds, tmp_path / "store")
     loaded = core.load_dataset(tmp_path / "store")
