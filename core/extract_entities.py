@@ -57,7 +57,6 @@ from __future__ import annotations
 import csv
 import functools
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -395,28 +394,10 @@ def _build_matchers(nlp: Any, gaz: Gazetteer) -> tuple[Any, Any]:
     return gaz_matcher, role_matcher
 
 
-_BACKEND_LOCK = threading.Lock()  # a backend is built once even if two threads ask
-
-
-def warm_backend(backend: str) -> None:
-    """Build the backend now (in a thread, while other work goes on); an error is left
-    for the first real use to raise."""
-    try:
-        _get_backend(backend)
-    except Exception:  # noqa: BLE001 - raised again, where it matters, on first use
-        return
-
-
 def _get_backend(backend: str) -> _Backend:
     cached = _BACKENDS.get(backend)
     if cached is not None:
         return cached
-    with _BACKEND_LOCK:
-        cached = _BACKENDS.get(backend)
-        return cached if cached is not None else _build_backend(backend)
-
-
-def _build_backend(backend: str) -> _Backend:
     import spacy
 
     gaz = load_gazetteer()

@@ -20,7 +20,6 @@ import gc
 import logging
 import multiprocessing
 import tempfile
-import threading
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -732,12 +731,6 @@ def build_dataset(
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
     sources = [str(s) for s in sources]
     with _working_cache(cache_dir) as (store_cache, keep), rare_collections():
-        # A rebuild may have new articles to annotate: the entity backend is built in
-        # a thread while the snapshot loads (much of which is Arrow, without the GIL).
-        warm = threading.Thread(target=extract_entities.warm_backend, args=(backend,),
-                                name="dyad-warm-backend")
-        if keep and Snapshot.exists(store_cache.folder):
-            warm.start()
         snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot()
         pool = _Pool(jobs) if jobs > 1 else None
         try:
@@ -746,8 +739,6 @@ def build_dataset(
         finally:
             if pool is not None:
                 pool.shutdown()
-            if warm.is_alive():
-                warm.join()
 
 
 def _build(

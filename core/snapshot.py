@@ -86,10 +86,6 @@ class Snapshot:
     def _meta(backend: str) -> dict[str, str]:
         return {"code": code_fingerprint(), "backend": backend}
 
-    @staticmethod
-    def exists(cache_folder: Path) -> bool:
-        return (Path(cache_folder) / FOLDER / META).is_file()
-
     @classmethod
     def load(cls, cache_folder: Path, backend: str) -> Snapshot:
         folder = Path(cache_folder) / FOLDER
