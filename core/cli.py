@@ -81,12 +81,11 @@ def _build(args: argparse.Namespace) -> int:
     if len(ds.documents) == 0:
         print("error: no document was built; nothing written", file=sys.stderr)
         return EXIT_NOTHING_BUILT
-    out = args.out
     c = ds.counts()
     print(
         f"built {c['documents']} documents, {c['mentions']} mentions, {c['entities']} entities, "
         f"{c['events']} events, {c['edges']} edges in {time.perf_counter() - t0:.1f}s "
-        f"({len(ds.errors)} errors) -> {out}",
+        f"({len(ds.errors)} errors) -> {args.out}",
         file=sys.stderr,
     )
     return EXIT_OK

@@ -611,11 +611,11 @@ def resolve_collection(table: pd.DataFrame, contributions: pd.DataFrame,
     label_key.update(zip(sub_ids.dropna(), sub_label_key.dropna(), strict=True))
 
     def tally_of(rows: pd.DataFrame) -> Tallies:
-        rows = rows[rows["doc_id"].isin(changed)]
         return resolve.tally(rows.assign(label_key=schemas.map_values(rows["entity_id"],
                                                                        label_key)))
 
-    (minus, _), (plus, plus_roles) = tally_of(previous.table), tally_of(table)
+    minus, _ = tally_of(previous.table_of(changed))
+    plus, plus_roles = tally_of(table[table["doc_id"].isin(changed)])
     roles = pd.concat([roles[~roles["doc_id"].isin(changed)], plus_roles], ignore_index=True)
     tallies = (resolve.add_tallies(counts, minus, plus), roles)
     return table, resolve.entities_from(*tallies), tallies
@@ -829,23 +829,20 @@ def _build(
         return new_snap.save(store_cache.folder, backend, previous=snap, changed=changed)
 
     ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
-            "backend": backend,
-            "jobs": jobs,
-            "sources": sources,
-            "files": len(files),
-            "cache": {
-                **store_cache.stats,
-                "reused": {"documents": len(kept), "events": len(same)},
-            },
-        }, reused=(kept, same), edges=patch)
-    if not save:
-        if then is not None:
-            then(ds)
-        return ds
+        "backend": backend,
+        "jobs": jobs,
+        "sources": sources,
+        "files": len(files),
+        "cache": {
+            **store_cache.stats,
+            "reused": {"documents": len(kept), "events": len(same)},
+        },
+    }, reused=(kept, same), edges=patch)
     # The snapshot is written while ``then`` runs (Arrow writes without holding the GIL).
     with ThreadPoolExecutor(max_workers=1) as writer:
-        saved = writer.submit(save_snapshot, ds)
+        saved = writer.submit(save_snapshot, ds) if save else None
         if then is not None:
             then(ds)
-        saved.result()
+        if saved is not None:
+            saved.result()
     return ds

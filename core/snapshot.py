@@ -178,10 +178,9 @@ class Snapshot:
         _remove_stale(folder, "seg-*", keep=set(previous.segments))
         seg = Path(tempfile.mkdtemp(prefix="seg-", dir=folder))
         try:
-            rows = {n: _rows_in(getattr(self, n), changed) for n in PER_DOC}
+            rows = {n: self._rows_of(getattr(self, n), changed) for n in PER_DOC}
             added = {k: v for k, v in self.files.items() if k not in previous.files}
             removed = [k for k in previous.files if k not in self.files]
-            seg.mkdir(exist_ok=True)
             self._write(seg, added, removed, changed, rows)
             tmp = folder / f".{META}-{seg.name}"
             tmp.write_text(json.dumps({**self._meta(backend),
@@ -248,10 +247,6 @@ class Snapshot:
 
 
 STALE_SECONDS = 3600
-
-
-def _rows_in(df: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
-    return df[df["doc_id"].isin(ids)]
 
 
 def _without(table: pa.Table, ids: set[str]) -> pa.Table:
