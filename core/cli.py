@@ -42,19 +42,35 @@ class _Progress:
 
 
 def _build(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from core.pipeline import Dataset, build_dataset, rare_collections
-    from core.store import save_dataset
+    from core.store import NewVersion, save_dataset
 
     if args.scheduler and args.engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
     t0 = time.perf_counter()
     progress = _Progress() if not args.quiet else None
+    version: NewVersion | None = None
+
+    def write(name: str, df: pd.DataFrame) -> None:  # each frame, as soon as it is made
+        nonlocal version
+        version = version or NewVersion(args.out)
+        version.write(name, df)
 
     def save(ds: Dataset) -> None:
+        nonlocal version
         if progress:
             progress.close()
-        if len(ds.documents):  # an empty build writes nothing (reported below)
-            with rare_collections():
+        done, version = version, None
+        if not len(ds.documents):  # an empty build writes nothing (reported below)
+            if done is not None:
+                done.discard()
+            return
+        with rare_collections():
+            if done is not None:
+                done.commit(ds.manifest)
+            else:
                 save_dataset(ds, args.out)
 
     try:
@@ -71,11 +87,13 @@ def _build(args: argparse.Namespace) -> int:
             # The store is written while the build updates its cache.
             ds = build_dataset(
                 args.sources, backend=args.backend, progress=progress, jobs=args.jobs,
-                cache_dir=cache, then=save,
+                cache_dir=cache, then=save, on_frame=write,
             )
     finally:
         if progress:
             progress.close()
+        if version is not None:  # the build failed after frames were handed over
+            version.discard()
     for err in ds.errors:
         print(f"error: {err['file']}: {err['reason']}", file=sys.stderr)
     if len(ds.documents) == 0:

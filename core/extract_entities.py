@@ -394,6 +394,11 @@ def _build_matchers(nlp: Any, gaz: Gazetteer) -> tuple[Any, Any]:
     return gaz_matcher, role_matcher
 
 
+def ready(backend: str) -> None:
+    """Build the backend now (spaCy, gazetteer matchers), so the first document is quick."""
+    _get_backend(backend)
+
+
 def _get_backend(backend: str) -> _Backend:
     cached = _BACKENDS.get(backend)
     if cached is not None:

@@ -19,13 +19,15 @@ import functools
 import gc
 import logging
 import multiprocessing
+import pickle
 import tempfile
+import threading
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +59,8 @@ _PIECE_ROWS = 50_000
 
 # progress(done, total, stage) is called as work advances; stage names the step.
 ProgressFn = Callable[[int, int, str], None]
+# on_frame(name, frame) is called with each frame of the Dataset as soon as it is made.
+FrameFn = Callable[[str, pd.DataFrame], None]
 
 # The resolution table kept per mention: what resolve needs, plus the mentions frame.
 TABLE = (*resolve.TABLE_COLUMNS, "mention_id", "start", "end", "sentence_id")
@@ -265,6 +269,70 @@ class _Pool:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
+
+
+class _Ahead:
+    """One forked process that readies the entity backend (spaCy and the gazetteer
+    matchers: about a second) while this process loads the snapshot and lists the
+    files, then annotates the rebuild's new documents, when they are few.
+
+    Forked, so it starts with Dyad already imported; it is only started from a process
+    with no other threads, where forking is safe. If it fails in any way, the caller
+    annotates the documents itself.
+    """
+
+    def __init__(self, backend: str, cache_dir: str) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_ahead_main, args=(child, backend, cache_dir),
+                                 name="dyad-annotate", daemon=True)
+        self._proc.start()
+        child.close()
+
+    @staticmethod
+    def possible(jobs: int) -> bool:
+        return (jobs > 1 and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods())
+
+    def annotate(self, docs: list[Document]) -> list | None:
+        """_annotate_chunk(docs) in the process; None if it could not be had there."""
+        try:
+            self._conn.send(docs)
+            ok, result = self._conn.recv()
+        except (OSError, EOFError, pickle.PickleError) as exc:
+            log.warning("the annotating process failed (%s); annotating here", exc)
+            return None
+        if not ok:
+            if isinstance(result, ConfigError):
+                raise result
+            log.warning("the annotating process failed (%s); annotating here", result)
+            return None
+        return result
+
+    def close(self) -> None:
+        if self._conn.closed:
+            return
+        with suppress(OSError):
+            self._conn.send(None)  # done: it leaves its loop, or will once it is ready
+        self._conn.close()
+        self._proc.join(timeout=1)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
+
+
+def _ahead_main(conn: Any, backend: str, cache_dir: str) -> None:
+    _worker_init()
+    try:
+        with suppress(Exception):  # a bad backend is reported when annotating
+            extract_entities.ready(backend)
+        while (docs := conn.recv()) is not None:
+            try:
+                conn.send((True, _annotate_chunk(docs, backend, cache_dir)))
+            except Exception as exc:
+                conn.send((False, exc))
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass  # the build ended or was interrupted
 
 
 def _run_stage(
@@ -508,6 +576,7 @@ def assemble(
     manifest: dict[str, Any],
     reused: tuple[set[str], set[str]] = (set(), set()),
     edges: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+    on_frame: FrameFn | None = None,
 ) -> Dataset:
     """The end of a build: frames, edges and manifest.
 
@@ -517,22 +586,29 @@ def assemble(
     the documents whose mention rows, and those whose events, an earlier build made
     and checked (they are not checked again cell by cell); ``edges(events, mentions)``,
     if given, makes the edges frame instead of core.graph.edges_frame.
+    ``on_frame(name, frame)``, if given, is called with each frame as soon as it is
+    made (the command line starts writing it to the store then).
     """
+    def made(name: str, df: pd.DataFrame) -> pd.DataFrame:
+        if on_frame is not None:
+            on_frame(name, df)
+        return df
+
     t = time.perf_counter()
     mentions = schemas.rows_where(table, table["entity_id"].notna(), schemas.COLUMNS["mentions"])
-    mentions = schemas.validate("mentions", mentions.reset_index(drop=True),
-                                _of_docs(mentions, reused[0])) if len(mentions) \
-        else schemas.empty_frame("mentions")
-    events = schemas.validate("events", events[schemas.COLUMNS["events"]],
-                              _of_docs(events, reused[1])) if len(events) \
-        else schemas.empty_frame("events")
+    mentions = made("mentions", schemas.validate(
+        "mentions", mentions.reset_index(drop=True), _of_docs(mentions, reused[0]))
+        if len(mentions) else schemas.empty_frame("mentions"))
+    events = made("events", schemas.validate(
+        "events", events[schemas.COLUMNS["events"]], _of_docs(events, reused[1]))
+        if len(events) else schemas.empty_frame("events"))
     t = _step(timings, "frames", t)
-    edges = (edges or graph.edges_frame)(events, mentions)
+    edges = made("edges", (edges or graph.edges_frame)(events, mentions))
     t = _step(timings, "graph", t)
     ds = Dataset(
-        documents=_documents_frame(docs, info),
+        documents=made("documents", _documents_frame(docs, info)),
         mentions=mentions,
-        entities=schemas.to_frame("entities", entities),
+        entities=made("entities", schemas.to_frame("entities", entities)),
         events=events,
         edges=edges,
         errors=[e.to_record() for e in errors],
@@ -715,6 +791,7 @@ def build_dataset(
     jobs: int = 1,
     cache_dir: str | Path | None = None,
     then: Callable[[Dataset], None] | None = None,
+    on_frame: FrameFn | None = None,
 ) -> Dataset:
     """Run the pipeline on files and folders (recursively) and return the Dataset.
 
@@ -722,8 +799,9 @@ def build_dataset(
     and the rest still builds; with ``"raise"`` the first DyadError is raised.
     ``jobs`` > 1 annotates documents in that many processes (same output as 1);
     ``cache_dir`` keeps per-document work so a rebuild redoes only new articles.
-    ``then(dataset)``, if given, runs before the return, while the cache is updated
-    (the command line writes the store there).
+    ``on_frame(name, frame)``, if given, is called with each frame as soon as it is
+    made, and ``then(dataset)`` before the return, while the cache is updated (the
+    command line writes the store in the two).
     """
     if on_error not in ("collect", "raise"):
         raise ConfigError(f"on_error must be 'collect' or 'raise', not {on_error!r}")
@@ -731,12 +809,17 @@ def build_dataset(
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
     sources = [str(s) for s in sources]
     with _working_cache(cache_dir) as (store_cache, keep), rare_collections():
-        snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot()
+        # A rebuild's new articles are annotated by a process that gets ready meanwhile.
+        ahead = _Ahead(backend, str(store_cache.folder)) if keep and _Ahead.possible(jobs) \
+            and Snapshot.exists(store_cache.folder, backend) else None
         pool = _Pool(jobs) if jobs > 1 else None
         try:
+            snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot()
             return _build(sources, on_error, backend, progress, jobs, store_cache, snap, pool,
-                          keep, then)
+                          keep, then, on_frame, ahead)
         finally:
+            if ahead is not None:
+                ahead.close()
             if pool is not None:
                 pool.shutdown()
 
@@ -752,6 +835,8 @@ def _build(
     pool: _Pool | None,
     save: bool,
     then: Callable[[Dataset], None] | None,
+    on_frame: FrameFn | None = None,
+    ahead: _Ahead | None = None,
 ) -> Dataset:
     """The build proper; ``save`` leaves a snapshot in the cache folder for the next one."""
     errors: list[DyadError] = []
@@ -785,7 +870,13 @@ def _build(
     kept = {d.doc_id for d in docs} & known  # never annotated here, so never failed
     got = Collected(snap.doc_info(kept))
     fn = functools.partial(_annotate_chunk, backend=backend, cache_dir=str(store_cache.folder))
-    for i, (res, hit) in _run_stage("entities", fn, todo, pool, jobs, progress):
+    done = ahead.annotate(todo) if ahead is not None and 0 < len(todo) < MIN_PARALLEL_DOCS \
+        else None
+    if ahead is not None:
+        ahead.close()
+    stage = enumerate(done) if done is not None else \
+        _run_stage("entities", fn, todo, pool, jobs, progress)
+    for i, (res, hit) in stage:
         store_cache.count("entities", "hits" if hit else "misses")
         got.add(todo[i], res, errors, on_error)
     # The rows taken from the snapshot keep the entity ids it gave them (to compare).
@@ -837,7 +928,7 @@ def _build(
             **store_cache.stats,
             "reused": {"documents": len(kept), "events": len(same)},
         },
-    }, reused=(kept, same), edges=patch)
+    }, reused=(kept, same), edges=patch, on_frame=on_frame)
     # The snapshot is written while ``then`` runs (Arrow writes without holding the GIL).
     with ThreadPoolExecutor(max_workers=1) as writer:
         saved = writer.submit(save_snapshot, ds) if save else None

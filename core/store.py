@@ -28,7 +28,8 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -119,8 +120,8 @@ def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str) -> None:
     # the files by that schema).
     order = np.argsort(months, kind="stable")
     months = months[order]
-    table = pa.Table.from_pandas(df.assign(**{ROW: range(len(df))}), preserve_index=False)
-    table = table.take(order)
+    table = pa.Table.from_pandas(df, preserve_index=False).append_column(
+        ROW, pa.array(np.arange(len(df), dtype=np.int64)))
     starts = [0, *(np.flatnonzero(months[1:] != months[:-1]) + 1).tolist()] if len(df) else []
     ends = [*starts[1:], len(months)]
 
@@ -129,7 +130,7 @@ def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str) -> None:
         name = UNKNOWN_MONTH if month == nat else str(np.datetime64(int(month), "M"))  # 2024-03
         part = folder / f"{PARTITION_KEY}={name}"
         part.mkdir(parents=True)
-        pq.write_table(table.slice(start, end - start), part / "part-0.parquet")
+        pq.write_table(table.take(order[start:end]), part / "part-0.parquet")
 
     # Arrow writes without the GIL: a few threads write the months side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -145,6 +146,86 @@ def _read_partitioned(folder: Path) -> pd.DataFrame:
     return df.sort_values(ROW, kind="stable").drop(columns=[ROW]).reset_index(drop=True)
 
 
+class NewVersion:
+    """A new version of the store at ``out_dir``, written frame by frame.
+
+    Each frame given to ``write`` is written by a thread of its own at once (Arrow
+    writes without holding the GIL), so a build can hand frames over as it makes
+    them; ``commit`` waits for them, adds the manifest and makes the version current.
+    ``discard`` (or any error in commit) leaves the store as it was.
+    Frames in PARTITIONED with more than ``partition_rows`` (default PARTITION_ROWS)
+    rows are written partitioned by month.
+    """
+
+    def __init__(self, out_dir: str | Path, partition_rows: int | None = None) -> None:
+        self.limit = PARTITION_ROWS if partition_rows is None else partition_rows
+        self.store = store = Path(out_dir)
+        self._made = [] if store.exists() else [store]  # folders to remove on discard
+        if store.exists() and not store.is_dir():
+            raise StoreError("not a folder", store)
+        if store.is_dir() and any(store.iterdir()) and not (store / VERSIONS).is_dir():
+            if not (store / MANIFEST).exists():
+                raise StoreError("refusing to write into a folder that is not a Dyad store",
+                                 store)
+            # A flat store from an older writer: its files become the first kept version.
+            legacy = store / VERSIONS / f"{_new_version_name()}-legacy"
+            legacy.mkdir(parents=True)
+            for name in [*(f"{f}.parquet" for f in schemas.FRAMES), *schemas.FRAMES, MANIFEST]:
+                if (store / name).exists():
+                    os.replace(store / name, legacy / name)
+            _point(store, legacy)
+        if not (store / VERSIONS).exists():
+            self._made.insert(0, store / VERSIONS)
+        (store / VERSIONS).mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=store / VERSIONS))
+        self._pool = ThreadPoolExecutor(max_workers=len(schemas.FRAMES))
+        self._writes: dict[str, Future] = {}
+
+    def write(self, name: str, df: pd.DataFrame) -> None:
+        if name not in schemas.FRAMES or name in self._writes:
+            raise ValueError(f"{name!r} is not a frame, or was written already")
+        self._writes[name] = self._pool.submit(self._write, name, df)
+
+    def _write(self, name: str, df: pd.DataFrame) -> None:
+        if name in PARTITIONED and len(df) > self.limit:
+            _write_partitioned(df, self._tmp / name, PARTITIONED[name])
+        else:
+            df.to_parquet(self._tmp / f"{name}.parquet", index=False)
+
+    def commit(self, manifest: dict) -> Path:
+        """Make the version current once every frame is written; returns the store."""
+        try:
+            missing = [n for n in schemas.FRAMES if n not in self._writes]
+            if missing:
+                raise StoreError(f"frames not written: {', '.join(missing)}", self.store)
+            for done in self._writes.values():
+                done.result()
+            self._pool.shutdown()
+            (self._tmp / MANIFEST).write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False, default=str),
+                encoding="utf-8")
+            version = self.store / VERSIONS / _new_version_name()
+            os.replace(self._tmp, version)
+        except BaseException:
+            self.discard()
+            raise
+        _point(self.store, version)
+        for old in list_versions(self.store)[:-KEEP_VERSIONS]:
+            if old.name != version.name:  # never the version just made current
+                shutil.rmtree(old, ignore_errors=True)
+        for stale in (self.store / VERSIONS).glob(".tmp-*"):  # left by a killed build
+            if time.time() - stale.stat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True)
+        return self.store
+
+    def discard(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        for folder in self._made:  # what this version created, if still empty
+            with suppress(OSError):
+                folder.rmdir()
+
+
 def save_dataset(
     ds: Dataset, out_dir: str | Path, partition_rows: int | None = None
 ) -> Path:
@@ -153,50 +234,14 @@ def save_dataset(
     Frames in PARTITIONED with more than ``partition_rows`` (default PARTITION_ROWS)
     rows are written partitioned by month.
     """
-    limit = PARTITION_ROWS if partition_rows is None else partition_rows
-    store = Path(out_dir)
-    if store.exists() and not store.is_dir():
-        raise StoreError("not a folder", store)
-    if store.is_dir() and any(store.iterdir()) and not (store / VERSIONS).is_dir():
-        if not (store / MANIFEST).exists():
-            raise StoreError("refusing to write into a folder that is not a Dyad store", store)
-        # A flat store from an older writer: its files become the first kept version.
-        legacy = store / VERSIONS / f"{_new_version_name()}-legacy"
-        legacy.mkdir(parents=True)
-        for name in [*(f"{f}.parquet" for f in schemas.FRAMES), *schemas.FRAMES, MANIFEST]:
-            if (store / name).exists():
-                os.replace(store / name, legacy / name)
-        _point(store, legacy)
-    vdir = store / VERSIONS
-    vdir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=vdir))
+    version = NewVersion(out_dir, partition_rows)
     try:
-        def write(name: str, df: pd.DataFrame) -> None:
-            if name in PARTITIONED and len(df) > limit:
-                _write_partitioned(df, tmp / name, PARTITIONED[name])
-            else:
-                df.to_parquet(tmp / f"{name}.parquet", index=False)
-
-        # The frames are written side by side (Arrow writes without holding the GIL).
-        with ThreadPoolExecutor(max_workers=len(schemas.FRAMES)) as pool:
-            for done in [pool.submit(write, n, df) for n, df in ds.frames().items()]:
-                done.result()
-        (tmp / MANIFEST).write_text(
-            json.dumps(ds.manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-        )
-        version = vdir / _new_version_name()
-        os.replace(tmp, version)
+        for name, df in ds.frames().items():
+            version.write(name, df)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        version.discard()
         raise
-    _point(store, version)
-    for old in list_versions(store)[:-KEEP_VERSIONS]:
-        if old.name != version.name:  # never the version just made current
-            shutil.rmtree(old, ignore_errors=True)
-    for stale in vdir.glob(".tmp-*"):  # left by a build that was killed
-        if time.time() - stale.stat().st_mtime > 3600:
-            shutil.rmtree(stale, ignore_errors=True)
-    return store
+    return version.commit(ds.manifest)
 
 
 def rollback(store_dir: str | Path) -> Path:

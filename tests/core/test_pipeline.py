@@ -154,6 +154,31 @@ def test_rebuild_with_one_new_article_redoes_only_that_article(
     _assert_same_as_fresh_build(second, src)
 
 
+@pytest.mark.parametrize("child", ["works", "dies"])
+def test_rebuild_with_workers_annotates_new_articles_in_a_process_readied_meanwhile(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, child: str
+) -> None:
+    """jobs > 1: a forked process readies the entity backend while the snapshot loads,
+    then annotates the new article; if it dies, the build annotates it itself."""
+    import os
+
+    src, cache, first = _first_build(generated, tmp_path)
+    (src / "zz_new.txt").write_text("Talks\n\nFrench President Jean Dubois met with NATO "
+                                    "in Paris on Friday.", encoding="utf-8")
+    answers = []
+    annotate = core.pipeline._Ahead.annotate
+    monkeypatch.setattr(core.pipeline._Ahead, "annotate",
+                        lambda self, docs: answers.append(annotate(self, docs)) or answers[-1])
+    if child == "dies":
+        monkeypatch.setattr(core.pipeline, "_ahead_main", lambda *args: os._exit(1))
+    second = core.build_dataset([src], cache_dir=cache, jobs=2)
+    assert len(answers) == 1
+    assert (answers[0] is None) == (child == "dies")
+    assert second.manifest["cache"]["entities"] == {"hits": 0, "misses": 1}
+    assert "Jean Dubois" in set(second.entities["name"])
+    _assert_same_as_fresh_build(second, src)
+
+
 def test_rebuild_after_edits_removals_and_renames_equals_a_fresh_build(
     generated: Path, tmp_path: Path
 ) -> None:
