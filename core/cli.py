@@ -42,21 +42,29 @@ class _Progress:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if args.scheduler and args.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
+    t0 = time.perf_counter()
+    cache = None if args.no_cache else (args.cache or f"{args.out.rstrip('/')}.cache")
+    ahead = None
+    if args.engine != "dask" and cache is not None:
+        from core.ahead import started
+
+        # A rebuild's entity backend gets ready while the libraries below load.
+        ahead = started(args.jobs, args.backend, cache)
+
     import pandas as pd
 
     from core.pipeline import Dataset, build_dataset, rare_collections
     from core.store import NewVersion, save_dataset
 
-    if args.scheduler and args.engine != "dask":
-        raise ConfigError("--scheduler needs --engine dask")
-    t0 = time.perf_counter()
     progress = _Progress() if not args.quiet else None
     version: NewVersion | None = None
 
-    def write(name: str, df: pd.DataFrame) -> None:  # each frame, as soon as it is made
-        nonlocal version
+    def write(name: str, df: pd.DataFrame, kept: tuple[str, set[str]] | None) -> None:
+        nonlocal version  # each frame is written as soon as it is made
         version = version or NewVersion(args.out)
-        version.write(name, df)
+        version.write(name, df, kept)
 
     def save(ds: Dataset) -> None:
         nonlocal version
@@ -83,13 +91,14 @@ def _build(args: argparse.Namespace) -> int:
             )
             save(ds)
         else:
-            cache = None if args.no_cache else (args.cache or f"{args.out.rstrip('/')}.cache")
             # The store is written while the build updates its cache.
             ds = build_dataset(
                 args.sources, backend=args.backend, progress=progress, jobs=args.jobs,
-                cache_dir=cache, then=save, on_frame=write,
+                cache_dir=cache, then=save, on_frame=write, ahead=ahead,
             )
     finally:
+        if ahead is not None:
+            ahead.close()
         if progress:
             progress.close()
         if version is not None:  # the build failed after frames were handed over

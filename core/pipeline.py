@@ -19,15 +19,14 @@ import functools
 import gc
 import logging
 import multiprocessing
-import pickle
 import tempfile
-import threading
 import time
+import uuid
 from collections import ChainMap, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from core import extract_entities, extract_events, graph, ingest, resolve, schemas, topics
+from core.ahead import Ahead
 from core.cache import Cache, code_fingerprint
 from core.errors import ConfigError, DyadError, IngestError
 from core.ids import stable_id
@@ -59,8 +59,10 @@ _PIECE_ROWS = 50_000
 
 # progress(done, total, stage) is called as work advances; stage names the step.
 ProgressFn = Callable[[int, int, str], None]
-# on_frame(name, frame) is called with each frame of the Dataset as soon as it is made.
-FrameFn = Callable[[str, pd.DataFrame], None]
+# on_frame(name, frame, kept) is called with each frame of the Dataset as soon as it is
+# made; kept, if not None, is (build id, document ids): the frame's rows of those
+# documents are the ones the build with that id (manifest "build_id") made.
+FrameFn = Callable[[str, pd.DataFrame, "tuple[str, set[str]] | None"], None]
 
 # The resolution table kept per mention: what resolve needs, plus the mentions frame.
 TABLE = (*resolve.TABLE_COLUMNS, "mention_id", "start", "end", "sentence_id")
@@ -269,70 +271,6 @@ class _Pool:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
-
-
-class _Ahead:
-    """One forked process that readies the entity backend (spaCy and the gazetteer
-    matchers: about a second) while this process loads the snapshot and lists the
-    files, then annotates the rebuild's new documents, when they are few.
-
-    Forked, so it starts with Dyad already imported; it is only started from a process
-    with no other threads, where forking is safe. If it fails in any way, the caller
-    annotates the documents itself.
-    """
-
-    def __init__(self, backend: str, cache_dir: str) -> None:
-        ctx = multiprocessing.get_context("fork")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_ahead_main, args=(child, backend, cache_dir),
-                                 name="dyad-annotate", daemon=True)
-        self._proc.start()
-        child.close()
-
-    @staticmethod
-    def possible(jobs: int) -> bool:
-        return (jobs > 1 and threading.active_count() == 1
-                and "fork" in multiprocessing.get_all_start_methods())
-
-    def annotate(self, docs: list[Document]) -> list | None:
-        """_annotate_chunk(docs) in the process; None if it could not be had there."""
-        try:
-            self._conn.send(docs)
-            ok, result = self._conn.recv()
-        except (OSError, EOFError, pickle.PickleError) as exc:
-            log.warning("the annotating process failed (%s); annotating here", exc)
-            return None
-        if not ok:
-            if isinstance(result, ConfigError):
-                raise result
-            log.warning("the annotating process failed (%s); annotating here", result)
-            return None
-        return result
-
-    def close(self) -> None:
-        if self._conn.closed:
-            return
-        with suppress(OSError):
-            self._conn.send(None)  # done: it leaves its loop, or will once it is ready
-        self._conn.close()
-        self._proc.join(timeout=1)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
-
-
-def _ahead_main(conn: Any, backend: str, cache_dir: str) -> None:
-    _worker_init()
-    try:
-        with suppress(Exception):  # a bad backend is reported when annotating
-            extract_entities.ready(backend)
-        while (docs := conn.recv()) is not None:
-            try:
-                conn.send((True, _annotate_chunk(docs, backend, cache_dir)))
-            except Exception as exc:
-                conn.send((False, exc))
-    except (EOFError, OSError, KeyboardInterrupt):
-        pass  # the build ended or was interrupted
 
 
 def _run_stage(
@@ -577,6 +515,7 @@ def assemble(
     reused: tuple[set[str], set[str]] = (set(), set()),
     edges: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
     on_frame: FrameFn | None = None,
+    previous_build: str | None = None,
 ) -> Dataset:
     """The end of a build: frames, edges and manifest.
 
@@ -586,15 +525,18 @@ def assemble(
     the documents whose mention rows, and those whose events, an earlier build made
     and checked (they are not checked again cell by cell); ``edges(events, mentions)``,
     if given, makes the edges frame instead of core.graph.edges_frame.
-    ``on_frame(name, frame)``, if given, is called with each frame as soon as it is
-    made (the command line starts writing it to the store then).
+    ``on_frame(name, frame, kept)``, if given, is called with each frame as soon as it
+    is made (the command line starts writing it to the store then), documents first;
+    the events of ``reused`` documents are those the build ``previous_build`` made.
     """
     def made(name: str, df: pd.DataFrame) -> pd.DataFrame:
         if on_frame is not None:
-            on_frame(name, df)
+            kept = (previous_build, reused[1]) if name == "events" and previous_build else None
+            on_frame(name, df, kept)
         return df
 
     t = time.perf_counter()
+    documents = made("documents", _documents_frame(docs, info))
     mentions = schemas.rows_where(table, table["entity_id"].notna(), schemas.COLUMNS["mentions"])
     mentions = made("mentions", schemas.validate(
         "mentions", mentions.reset_index(drop=True), _of_docs(mentions, reused[0]))
@@ -606,7 +548,7 @@ def assemble(
     edges = made("edges", (edges or graph.edges_frame)(events, mentions))
     t = _step(timings, "graph", t)
     ds = Dataset(
-        documents=made("documents", _documents_frame(docs, info)),
+        documents=documents,
         mentions=mentions,
         entities=made("entities", schemas.to_frame("entities", entities)),
         events=events,
@@ -616,6 +558,7 @@ def assemble(
     timings["frames"] = round(timings["frames"] + time.perf_counter() - t, 4)
     ds.manifest = {
         "version": __version__,
+        "build_id": uuid.uuid4().hex,  # what a later build's cache refers to
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **manifest,
         "counts": ds.counts(),
@@ -792,6 +735,7 @@ def build_dataset(
     cache_dir: str | Path | None = None,
     then: Callable[[Dataset], None] | None = None,
     on_frame: FrameFn | None = None,
+    ahead: Ahead | None = None,
 ) -> Dataset:
     """Run the pipeline on files and folders (recursively) and return the Dataset.
 
@@ -799,9 +743,11 @@ def build_dataset(
     and the rest still builds; with ``"raise"`` the first DyadError is raised.
     ``jobs`` > 1 annotates documents in that many processes (same output as 1);
     ``cache_dir`` keeps per-document work so a rebuild redoes only new articles.
-    ``on_frame(name, frame)``, if given, is called with each frame as soon as it is
-    made, and ``then(dataset)`` before the return, while the cache is updated (the
-    command line writes the store in the two).
+    ``on_frame(name, frame, kept)`` (see FrameFn), if given, is called with each frame
+    as soon as it is made, and ``then(dataset)`` before the return, while the cache is
+    updated (the command line writes the store in the two). ``ahead`` is a
+    core.ahead.Ahead the caller started for this build (the build closes it); without
+    one, a rebuild with ``jobs`` > 1 starts its own.
     """
     if on_error not in ("collect", "raise"):
         raise ConfigError(f"on_error must be 'collect' or 'raise', not {on_error!r}")
@@ -810,8 +756,12 @@ def build_dataset(
     sources = [str(s) for s in sources]
     with _working_cache(cache_dir) as (store_cache, keep), rare_collections():
         # A rebuild's new articles are annotated by a process that gets ready meanwhile.
-        ahead = _Ahead(backend, str(store_cache.folder)) if keep and _Ahead.possible(jobs) \
-            and Snapshot.exists(store_cache.folder, backend) else None
+        if ahead is not None and not (keep and ahead.serves(backend, store_cache.folder)):
+            ahead.close()
+            ahead = None
+        if ahead is None and keep and Ahead.possible(jobs) and Snapshot.exists(
+                store_cache.folder, backend):
+            ahead = Ahead(backend, store_cache.folder)
         pool = _Pool(jobs) if jobs > 1 else None
         try:
             snap = Snapshot.load(store_cache.folder, backend) if keep else Snapshot()
@@ -836,7 +786,7 @@ def _build(
     save: bool,
     then: Callable[[Dataset], None] | None,
     on_frame: FrameFn | None = None,
-    ahead: _Ahead | None = None,
+    ahead: Ahead | None = None,
 ) -> Dataset:
     """The build proper; ``save`` leaves a snapshot in the cache folder for the next one."""
     errors: list[DyadError] = []
@@ -916,7 +866,7 @@ def _build(
         patch = functools.partial(_patched_edges, snap, changed)
 
     def save_snapshot(ds: Dataset) -> bool:
-        new_snap.edges = ds.edges
+        new_snap.edges, new_snap.build_id = ds.edges, ds.manifest["build_id"]
         return new_snap.save(store_cache.folder, backend, previous=snap, changed=changed)
 
     ds = assemble(docs, info, table, entities, events_frame, errors, timings, {
@@ -928,7 +878,7 @@ def _build(
             **store_cache.stats,
             "reused": {"documents": len(kept), "events": len(same)},
         },
-    }, reused=(kept, same), edges=patch, on_frame=on_frame)
+    }, reused=(kept, same), edges=patch, on_frame=on_frame, previous_build=snap.build_id)
     # The snapshot is written while ``then`` runs (Arrow writes without holding the GIL).
     with ThreadPoolExecutor(max_workers=1) as writer:
         saved = writer.submit(save_snapshot, ds) if save else None

@@ -265,7 +265,7 @@ SEP = "\x1f"  # between label and key in a "label\x1fkey" string
 
 def entity_ids(table: pd.DataFrame, final: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Each row's entity_id and "label\x1fkey" (both missing where ``final`` is)."""
-    label_key = (table["label"] + SEP + final).astype("str")
+    label_key = table["label"].astype("str") + SEP + final.astype("str")
     uniques = label_key.dropna().unique()
     ids = {lk: entity_id_of(*lk.split(SEP, 1)) for lk in uniques}
     return pd.Series(schemas.map_values(label_key, ids), index=table.index, dtype="str"), label_key

@@ -81,34 +81,35 @@ class Snapshot:
     edges: pd.DataFrame | None = None  # the edges frame
     counts: pd.DataFrame | None = None  # core.resolve.COUNT_COLUMNS
     segments: list[str] = field(default_factory=list)  # those it was read from
+    build_id: str | None = None  # of the build that wrote it (its manifest's build_id)
 
     @staticmethod
     def _meta(backend: str) -> dict[str, str]:
         return {"code": code_fingerprint(), "backend": backend}
 
     @classmethod
-    def _segments(cls, folder: Path, backend: str) -> list[str]:
-        """The segments of the snapshot in ``folder``; none if it is missing, unreadable,
-        or of other code or backend."""
+    def _segments(cls, folder: Path, backend: str) -> tuple[list[str], str | None]:
+        """The segments of the snapshot in ``folder`` and the build that wrote it; no
+        segments if it is missing, unreadable, or of other code or backend."""
         try:
             meta = json.loads((folder / META).read_text(encoding="utf-8"))
-            segments = list(meta.pop("segments"))
+            segments, build = list(meta.pop("segments")), meta.pop("build", None)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return []
+            return [], None
         if meta != cls._meta(backend):
             log.info("snapshot in %s is of other code or backend: not used", folder)
-            return []
-        return segments
+            return [], None
+        return segments, build
 
     @classmethod
     def exists(cls, cache_folder: Path, backend: str) -> bool:
         """Whether the cache folder holds a snapshot a build may use."""
-        return bool(cls._segments(Path(cache_folder) / FOLDER, backend))
+        return bool(cls._segments(Path(cache_folder) / FOLDER, backend)[0])
 
     @classmethod
     def load(cls, cache_folder: Path, backend: str) -> Snapshot:
         folder = Path(cache_folder) / FOLDER
-        segments = cls._segments(folder, backend)
+        segments, build = cls._segments(folder, backend)
         if not segments:
             return cls()
         try:
@@ -132,7 +133,7 @@ class Snapshot:
         except Exception as exc:  # unreadable working data: build without it
             log.warning("snapshot in %s cannot be read (%s): not used", folder, exc)
             return cls()
-        return cls(files=files, **frames, segments=segments)
+        return cls(files=files, **frames, segments=segments, build_id=build)
 
     def save(self, cache_folder: Path, backend: str, previous: Snapshot | None = None,
              changed: set[str] | None = None) -> bool:
@@ -168,7 +169,10 @@ class Snapshot:
             meta = json.loads((folder / META).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        return meta == {**self._meta(backend), "segments": previous.segments}
+        return meta == self._meta_json(backend, previous.segments, previous.build_id)
+
+    def _meta_json(self, backend: str, segments: list[str], build: str | None) -> dict:
+        return {**self._meta(backend), "segments": segments, "build": build}
 
     def _save_whole(self, cache_folder: Path, backend: str) -> None:
         _remove_stale(cache_folder, f".{FOLDER}-*")
@@ -176,7 +180,7 @@ class Snapshot:
         try:
             seg = "seg-0"
             self._write(tmp / seg, self.files, [], set(), {n: getattr(self, n) for n in PER_DOC})
-            (tmp / META).write_text(json.dumps({**self._meta(backend), "segments": [seg]}),
+            (tmp / META).write_text(json.dumps(self._meta_json(backend, [seg], self.build_id)),
                                     encoding="utf-8")
             final, old = cache_folder / FOLDER, cache_folder / f".{FOLDER}-old-{os.getpid()}"
             if final.exists():
@@ -197,9 +201,8 @@ class Snapshot:
             removed = [k for k in previous.files if k not in self.files]
             self._write(seg, added, removed, changed, rows)
             tmp = folder / f".{META}-{seg.name}"
-            tmp.write_text(json.dumps({**self._meta(backend),
-                                       "segments": [*previous.segments, seg.name]}),
-                           encoding="utf-8")
+            tmp.write_text(json.dumps(self._meta_json(
+                backend, [*previous.segments, seg.name], self.build_id)), encoding="utf-8")
             os.replace(tmp, folder / META)  # the segment counts from here on
         except BaseException:
             shutil.rmtree(seg, ignore_errors=True)

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
@@ -49,7 +50,10 @@ PARTITION_ROWS = 200_000  # frames longer than this are written partitioned by m
 PARTITIONED = {"events": "date"}  # frame -> the date column its months come from
 PARTITION_KEY = "month"
 UNKNOWN_MONTH = "unknown"
-ROW = "_row"  # original row position inside partition files: load keeps the frame's order
+# A column of partition files by which load_dataset restores the frame's order:
+SEQ = "_seq"  # a row's place among its document's rows (documents in their frame's order)
+ROW = "_row"  # or its position in the frame (rows not grouped by document)
+PART = "part-0.parquet"
 
 
 def current(store_dir: str | Path) -> Path:
@@ -111,39 +115,112 @@ def frame_rows(store_dir: str | Path, name: str) -> int:
         raise StoreError(f"{name} cannot be read: {exc}", store_dir) from exc
 
 
-def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str) -> None:
+def _order_key(df: pd.DataFrame, doc_ids: pd.Series | None) -> tuple[str, np.ndarray]:
+    """The column that lets load_dataset put the partitions' rows back in frame order.
+
+    SEQ, each row's place among its document's rows, when the rows are grouped by
+    document in the documents frame's order (as a build makes them): then a document's
+    rows are the same whatever documents come or go, and so is a month file whose
+    documents did not change. Else ROW, the row's position in the frame.
+    """
+    if doc_ids is not None and len(df) and doc_ids.is_unique:
+        pos = pd.Index(doc_ids).get_indexer(df["doc_id"])
+        if (pos >= 0).all() and (np.diff(pos) >= 0).all():
+            starts = np.flatnonzero(np.diff(pos, prepend=-1))
+            first = np.repeat(starts, np.diff(np.append(starts, len(df))))
+            return SEQ, np.arange(len(df), dtype=np.int64) - first
+    return ROW, np.arange(len(df), dtype=np.int64)
+
+
+def _same_file(old: Path, columns: list[str], kept: frozenset[str]) -> bool:
+    """Whether a month file of the current version has these columns and rows of kept
+    documents only (so it holds exactly their rows of that month)."""
+    try:
+        f = pq.ParquetFile(old)
+        if f.schema_arrow.names != columns:
+            return False
+        docs = f.read(columns=["doc_id"]).column(0).unique().to_pylist()
+    except (OSError, pa.ArrowException):
+        return False
+    return kept.issuperset(docs)
+
+
+def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str,
+                       doc_ids: pd.Series | None = None, previous: Path | None = None,
+                       kept: frozenset[str] = frozenset()) -> int:
+    """Write the frame as one file per month; returns how many files were written.
+
+    ``previous`` is the frame's folder in the current version, where the rows of the
+    ``kept`` documents are the same as here: a month whose rows are all of kept
+    documents, there and here, is the same file, hard-linked instead of written.
+    """
     # Months as numbers (a formatted string per row costs more than the writing).
     months = df[date_col].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
     nat = np.datetime64("NaT").astype(np.int64)
-    # One Arrow table, put in month order once (stably) and sliced per month: every
-    # file gets the same schema, even a month whose column is all null (DuckDB unions
-    # the files by that schema).
     order = np.argsort(months, kind="stable")
     months = months[order]
-    table = pa.Table.from_pandas(df, preserve_index=False).append_column(
-        ROW, pa.array(np.arange(len(df), dtype=np.int64)))
     starts = [0, *(np.flatnonzero(months[1:] != months[:-1]) + 1).tolist()] if len(df) else []
     ends = [*starts[1:], len(months)]
+    names = [UNKNOWN_MONTH if months[a] == nat else str(np.datetime64(int(months[a]), "M"))
+             for a in starts]  # 2024-03
+    key, values = _order_key(df, doc_ids)
+    columns = [*df.columns, key]
+    if previous is not None and key == SEQ and kept:
+        new_docs = ~df["doc_id"].isin(kept).to_numpy()[order]
+        same = [not new_docs[a:b].any() and _same_file(
+            previous / f"{PARTITION_KEY}={m}" / PART, columns, kept)
+            for m, a, b in zip(names, starts, ends, strict=True)]
+    else:
+        same = [False] * len(starts)
+    for m, was in zip(names, same, strict=True):
+        (folder / f"{PARTITION_KEY}={m}").mkdir(parents=True)
+        if was:
+            _link(previous / f"{PARTITION_KEY}={m}" / PART, folder / f"{PARTITION_KEY}={m}" / PART)
+    todo = [(m, a, b) for m, a, b, was in zip(names, starts, ends, same, strict=True) if not was]
+    if not todo:
+        return 0
+    # One Arrow table of the rows to write, in month order: every file gets the same
+    # schema, even a month whose column is all null (DuckDB unions the files by it).
+    rows = np.concatenate([order[a:b] for _, a, b in todo])
+    sub = df.iloc[rows] if len(rows) < len(df) else df.iloc[order]
+    table = pa.Table.from_pandas(sub, preserve_index=False).append_column(
+        key, pa.array(values[rows]))
+    at = np.cumsum([0, *(b - a for _, a, b in todo)])
 
-    def write(start: int, end: int) -> None:
-        month = months[start]
-        name = UNKNOWN_MONTH if month == nat else str(np.datetime64(int(month), "M"))  # 2024-03
-        part = folder / f"{PARTITION_KEY}={name}"
-        part.mkdir(parents=True)
-        pq.write_table(table.take(order[start:end]), part / "part-0.parquet")
+    def write(i: int) -> None:
+        m = todo[i][0]
+        pq.write_table(table.slice(at[i], at[i + 1] - at[i]),
+                       folder / f"{PARTITION_KEY}={m}" / PART)
 
     # Arrow writes without the GIL: a few threads write the months side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for done in [pool.submit(write, a, b) for a, b in zip(starts, ends, strict=True)]:
+        for done in [pool.submit(write, i) for i in range(len(todo))]:
             done.result()
+    return len(todo)
 
 
-def _read_partitioned(folder: Path) -> pd.DataFrame:
+def _link(old: Path, new: Path) -> None:
+    try:
+        os.link(old, new)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(old, new)
+
+
+def _read_partitioned(folder: Path, doc_ids: pd.Series | None = None) -> pd.DataFrame:
     files = sorted(folder.glob(f"{PARTITION_KEY}=*/*.parquet"))
     if not files:
         raise StoreError("no partition files", folder)
     df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return df.sort_values(ROW, kind="stable").drop(columns=[ROW]).reset_index(drop=True)
+    if SEQ in df.columns:
+        if doc_ids is None:
+            raise StoreError("the documents frame is needed to order the rows", folder)
+        pos = pd.Index(doc_ids).get_indexer(df["doc_id"])
+        if (pos < 0).any():
+            raise StoreError("rows of documents the store does not have", folder)
+        df = df.iloc[np.lexsort((df[SEQ].to_numpy(), pos))].drop(columns=[SEQ])
+    else:
+        df = df.sort_values(ROW, kind="stable").drop(columns=[ROW])
+    return df.reset_index(drop=True)
 
 
 class NewVersion:
@@ -154,7 +231,8 @@ class NewVersion:
     them; ``commit`` waits for them, adds the manifest and makes the version current.
     ``discard`` (or any error in commit) leaves the store as it was.
     Frames in PARTITIONED with more than ``partition_rows`` (default PARTITION_ROWS)
-    rows are written partitioned by month.
+    rows are written partitioned by month; their months that did not change since the
+    current version are hard-linked from it (see ``write``).
     """
 
     def __init__(self, out_dir: str | Path, partition_rows: int | None = None) -> None:
@@ -180,15 +258,37 @@ class NewVersion:
         self._tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=store / VERSIONS))
         self._pool = ThreadPoolExecutor(max_workers=len(schemas.FRAMES))
         self._writes: dict[str, Future] = {}
+        self._doc_ids: pd.Series | None = None
+        self.written: dict[str, int] = {}  # partitioned frame -> month files written
 
-    def write(self, name: str, df: pd.DataFrame) -> None:
+    def write(self, name: str, df: pd.DataFrame,
+              kept: tuple[str, Iterable[str]] | None = None) -> None:
+        """Write a frame (documents first: the others' partitions follow its order).
+
+        ``kept`` = (build id, document ids) says that the frame's rows of these
+        documents are those the build with that id (``build_id`` in its manifest)
+        wrote: if that build wrote the current version, months of the frame that only
+        such rows fill are the current version's files, linked rather than written.
+        """
         if name not in schemas.FRAMES or name in self._writes:
             raise ValueError(f"{name!r} is not a frame, or was written already")
-        self._writes[name] = self._pool.submit(self._write, name, df)
+        if name == "documents":
+            self._doc_ids = df[schemas.DOC.doc_id]
+        previous = None
+        if kept is not None and name in PARTITIONED:
+            now = current(self.store).resolve()
+            with suppress(StoreError):
+                if read_manifest(now).get("build_id") == kept[0]:
+                    previous, kept = frame_path(now, name), (kept[0], frozenset(kept[1]))
+        self._writes[name] = self._pool.submit(
+            self._write, name, df, previous, kept[1] if previous is not None else frozenset())
 
-    def _write(self, name: str, df: pd.DataFrame) -> None:
+    def _write(self, name: str, df: pd.DataFrame, previous: Path | None,
+               kept: frozenset[str]) -> None:
         if name in PARTITIONED and len(df) > self.limit:
-            _write_partitioned(df, self._tmp / name, PARTITIONED[name])
+            self.written[name] = _write_partitioned(
+                df, self._tmp / name, PARTITIONED[name], self._doc_ids,
+                previous if previous is not None and previous.is_dir() else None, kept)
         else:
             df.to_parquet(self._tmp / f"{name}.parquet", index=False)
 
@@ -289,7 +389,8 @@ def load_dataset(store_dir: str | Path) -> Dataset:
         if not path.exists():
             raise StoreError(f"{name}.parquet is missing", store)
         try:
-            df = _read_partitioned(path) if path.is_dir() else pd.read_parquet(path)
+            df = _read_partitioned(path, frames["documents"][schemas.DOC.doc_id]) \
+                if path.is_dir() else pd.read_parquet(path)
         except Exception as exc:
             raise StoreError(f"{name}.parquet cannot be read: {exc}", store) from exc
         frames[name] = schemas.validate(name, df)

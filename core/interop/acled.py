@@ -37,7 +37,7 @@ from typing import IO, Any
 from core import schemas
 from core.errors import IngestError
 from core.ids import stable_id
-from core.interop import (
+from core.interop.common import (
     Collector,
     countries,
     open_members,

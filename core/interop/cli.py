@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,10 +86,24 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Formats:
+    """The export formats' names, read from core.interop.export (which loads pandas)
+    only when a command line asks for them."""
+
+    def _names(self) -> list[str]:
+        from core.interop.export import FORMATS
+
+        return list(FORMATS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``import`` and ``export`` sub-commands to core.cli's parser."""
-    from core.interop.export import FORMATS
-
     i = subparsers.add_parser(
         "import", help="import GDELT / ACLED / PLOVER files into a store",
         description="Read GDELT 2.0 Events/Mentions/GKG files (plain or .zip), ACLED CSV "
@@ -103,7 +117,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a store as CSV, JSON, Parquet, PLOVER, GEXF, GraphML, FtM",
     )
     e.add_argument("store", help="store folder")
-    e.add_argument("--format", required=True, choices=list(FORMATS))
+    e.add_argument("--format", required=True, choices=_Formats(), metavar="FORMAT",
+                   help="one of %(choices)s")
     e.add_argument("--out", help="file or folder to write (default: standard output)")
     e.set_defaults(func=_export)
 

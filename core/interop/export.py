@@ -37,7 +37,7 @@ import pandas as pd
 
 from core import schemas, yamlio
 from core.errors import IngestError
-from core.interop import (
+from core.interop.common import (
     RESOURCES,
     Collector,
     countries,

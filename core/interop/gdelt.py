@@ -45,7 +45,7 @@ from typing import IO
 from core import schemas
 from core.errors import ConfigError, IngestError
 from core.ids import stable_id
-from core.interop import (
+from core.interop.common import (
     Collector,
     countries,
     display_name,

@@ -62,3 +62,49 @@ def test_stats_on_a_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     res = run("stats", str(tmp_path / "nowhere"))
     assert res.returncode == 1
     assert "build.json" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_rebuild_keeps_the_store_files_of_months_no_changed_article_touches(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Month partitions that only unchanged articles fill are hard links to the
+    previous version's files; the store reads back as a fresh build of the folder."""
+    import os
+
+    import pandas as pd
+
+    import core
+    from core import schemas
+    from core.cli import main
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from gen_articles import generate
+
+    monkeypatch.setattr(store, "PARTITION_ROWS", 20)
+    src, out = tmp_path / "src", tmp_path / "store"
+    generate(30, src, words=150)
+    assert main(["build", str(src), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    before = store.current(out).resolve() / "events"
+    # A new article at the head of the listing: every later article moves down a place.
+    (src / "000_new.txt").write_text(
+        "Iran, Iraq talks\n\nIraqi Foreign Minister Fuad Hussein met with Iranian Foreign "
+        "Minister Abbas Araghchi in Tehran on Monday.", encoding="utf-8")
+    assert main(["build", str(src), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    after = store.current(out).resolve() / "events"
+    assert after != before
+
+    new_months = {p.parent.name for p in after.glob("*/*.parquet")}
+    old_months = {p.parent.name for p in before.glob("*/*.parquet")}
+    linked = {m for m in new_months & old_months
+              if os.path.samefile(after / m / store.PART, before / m / store.PART)}
+    fresh = core.build_dataset([src])
+    new_doc = fresh.documents.loc[fresh.documents[schemas.DOC.source].str.endswith(
+        "000_new.txt"), schemas.DOC.doc_id].item()
+    new_events = fresh.events[fresh.events[schemas.EV.doc_id] == new_doc]
+    touched = {f"month={d:%Y-%m}" if pd.notna(d) else "month=unknown"
+               for d in new_events[schemas.EV.date]}
+    assert touched and linked and not touched & linked
+    assert linked | touched == new_months  # every month not touched is kept
+    loaded = core.load_dataset(out)
+    for name in schemas.FRAMES:
+        pd.testing.assert_frame_equal(loaded.frames()[name], fresh.frames()[name])

@@ -355,7 +355,7 @@ def test_mapping_tables_use_the_event_lexicons_types_and_modes() -> None:
     """CAMEO and ACLED rows must land on types and modes the extractor also produces."""
     import yaml
 
-    from core.interop import RESOURCES, read_resource_csv
+    from core.interop.common import RESOURCES, read_resource_csv
 
     lexicon = yaml.safe_load((RESOURCES / "plover.yaml").read_text(encoding="utf-8"))
     types = lexicon["types"]

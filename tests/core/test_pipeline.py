@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import core
+import core.ahead
 from core import schemas
 from core.errors import ConfigError
 
@@ -66,6 +67,13 @@ def test_same_article_in_two_files_is_one_document_with_both_sources(
         str(tmp_path / "a.txt"),
         str(tmp_path / "b.txt"),
     ]
+
+
+def test_articles_whose_only_mentions_resolve_to_nothing_still_build(tmp_path: Path) -> None:
+    # Found by the fuzz test: a lone title before an unknown acronym is no entity.
+    (tmp_path / "a.txt").write_text("Mr. AE", encoding="utf-8")
+    ds = core.build_dataset([tmp_path])
+    assert len(ds.documents) == 1 and len(ds.entities) == 0 and len(ds.mentions) == 0
 
 
 def test_bad_file_is_reported_and_the_rest_still_builds(tmp_path: Path, seeds_dir: Path) -> None:
@@ -166,17 +174,34 @@ def test_rebuild_with_workers_annotates_new_articles_in_a_process_readied_meanwh
     (src / "zz_new.txt").write_text("Talks\n\nFrench President Jean Dubois met with NATO "
                                     "in Paris on Friday.", encoding="utf-8")
     answers = []
-    annotate = core.pipeline._Ahead.annotate
-    monkeypatch.setattr(core.pipeline._Ahead, "annotate",
+    # Other tests may leave threads behind (a Dask cluster's): forking is fine here.
+    monkeypatch.setattr(core.ahead.Ahead, "possible", staticmethod(lambda jobs: True))
+    annotate = core.ahead.Ahead.annotate
+    monkeypatch.setattr(core.ahead.Ahead, "annotate",
                         lambda self, docs: answers.append(annotate(self, docs)) or answers[-1])
     if child == "dies":
-        monkeypatch.setattr(core.pipeline, "_ahead_main", lambda *args: os._exit(1))
+        monkeypatch.setattr(core.ahead, "_main", lambda *args: os._exit(1))
     second = core.build_dataset([src], cache_dir=cache, jobs=2)
     assert len(answers) == 1
     assert (answers[0] is None) == (child == "dies")
     assert second.manifest["cache"]["entities"] == {"hits": 0, "misses": 1}
     assert "Jean Dubois" in set(second.entities["name"])
     _assert_same_as_fresh_build(second, src)
+
+
+def test_no_process_is_forked_beside_other_threads_or_without_workers() -> None:
+    import threading
+
+    assert core.ahead.Ahead.possible(2) == (threading.active_count() == 1)
+    assert not core.ahead.Ahead.possible(1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not core.ahead.Ahead.possible(2)
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_rebuild_after_edits_removals_and_renames_equals_a_fresh_build(
