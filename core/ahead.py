@@ -33,6 +33,7 @@ class Ahead:
                                  name="dyad-annotate", daemon=True)
         self._proc.start()
         child.close()
+        self._used = False
 
     @staticmethod
     def possible(jobs: int) -> bool:
@@ -46,6 +47,7 @@ class Ahead:
 
     def annotate(self, docs: list) -> list | None:
         """core.pipeline._annotate_chunk(docs) in the process; None if it fails there."""
+        self._used = True
         try:
             self._conn.send(docs)
             ok, result = self._conn.recv()
@@ -64,13 +66,14 @@ class Ahead:
     def close(self) -> None:
         if self._conn.closed:
             return
-        with suppress(OSError):
-            self._conn.send(None)  # done: it leaves its loop, or will once it is ready
+        if self._used:  # it waits for more: tell it to leave
+            with suppress(OSError):
+                self._conn.send(None)
+            self._proc.join(timeout=1)
         self._conn.close()
-        self._proc.join(timeout=1)
-        if self._proc.is_alive():
+        if self._proc.is_alive():  # unused (maybe still getting ready), or stuck
             self._proc.kill()
-            self._proc.join()
+        self._proc.join()
 
 
 def _main(conn: Any, backend: str, cache_dir: str) -> None:

@@ -107,15 +107,14 @@ def patch_edges(edges: pd.DataFrame, minus: pd.DataFrame, plus: pd.DataFrame) ->
             row[4] = row[4] - set(ids) if sign < 0 else row[4] | set(ids)
     patched = sorted((k, (s, t, r, w, sorted(ids))) for k, (s, t, r, w, ids) in touched.items()
                      if w > 0)
-    untouched = ~key.isin(touched).to_numpy()
-    kept = edges.loc[untouched]
+    kept = np.flatnonzero(~key.isin(touched).to_numpy())
     # The kept edges are in order: each patched one goes in where its key sorts.
-    at = np.searchsorted(key[untouched].to_numpy(dtype=object), [k for k, _ in patched])
-    out = pd.concat([kept, pd.DataFrame([row for _, row in patched],
-                                        columns=schemas.COLUMNS["edges"])], ignore_index=True)
-    order = np.insert(np.arange(len(kept)), at, np.arange(len(kept), len(out)))
-    trusted = np.arange(len(out)) < len(kept)  # rows as they were: checked when made
-    return schemas.validate("edges", out.take(order).reset_index(drop=True), trusted[order])
+    at = np.searchsorted(key.iloc[kept].to_numpy(dtype=object), [k for k, _ in patched])
+    both = pd.concat([edges, pd.DataFrame([row for _, row in patched],
+                                          columns=schemas.COLUMNS["edges"])], ignore_index=True)
+    order = np.insert(kept, at, np.arange(len(edges), len(both)))
+    trusted = order < len(edges)  # rows as they were: checked when made
+    return schemas.validate("edges", schemas.take_rows(both, order), trusted)
 
 
 def build_edges(events: list[Event], docs: list[AnnotatedDocument]) -> list[Edge]:

@@ -373,11 +373,11 @@ def _in_doc_order(df: pd.DataFrame, order: Mapping[str, int], within: str | None
     if within is None:
         if ordered:
             return df.reset_index(drop=True)
-        return df.take(np.argsort(doc, kind="stable")).reset_index(drop=True)
+        return schemas.take_rows(df, np.argsort(doc, kind="stable"))
     inner = df[within].to_numpy()
     if ordered and _sorted_within(doc, inner):
         return df.reset_index(drop=True)
-    return df.take(np.lexsort((inner, doc))).reset_index(drop=True)
+    return schemas.take_rows(df, np.lexsort((inner, doc)))
 
 
 def _sorted_within(doc: np.ndarray, within: np.ndarray) -> bool:
@@ -482,8 +482,10 @@ class EventTasks:
         return tasks
 
 
-def _documents_frame(docs: list[Document],
-                     info: Mapping[str, tuple[list[str], int]]) -> pd.DataFrame:
+def _documents_frame(docs: list[Document], info: Mapping[str, tuple[list[str], int]],
+                     reused: set[str] = frozenset()) -> pd.DataFrame:
+    """The documents frame; the rows of ``reused`` documents (read, checked and kept by
+    an earlier build) are not checked again cell by cell."""
     D = schemas.DOC
     cols: dict[str, list] = {c: [] for c in schemas.COLUMNS["documents"]}
     for d in docs:
@@ -500,7 +502,9 @@ def _documents_frame(docs: list[Document],
         cols[D.topics].append(list(doc_topics))
     if not docs:
         return schemas.empty_frame("documents")
-    return schemas.validate("documents", pd.DataFrame(cols))
+    trusted = np.fromiter((d in reused for d in cols[D.doc_id]), bool, len(docs)) \
+        if reused else None
+    return schemas.validate("documents", pd.DataFrame(cols), trusted)
 
 
 def assemble(
@@ -536,7 +540,7 @@ def assemble(
         return df
 
     t = time.perf_counter()
-    documents = made("documents", _documents_frame(docs, info))
+    documents = made("documents", _documents_frame(docs, info, reused[0]))
     mentions = schemas.rows_where(table, table["entity_id"].notna(), schemas.COLUMNS["mentions"])
     mentions = made("mentions", schemas.validate(
         "mentions", mentions.reset_index(drop=True), _of_docs(mentions, reused[0]))

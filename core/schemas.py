@@ -178,6 +178,20 @@ def rows_where(df: pd.DataFrame, mask: pd.Series, columns: list[str] | None = No
     return sub if bool(mask.all()) else sub.loc[mask]
 
 
+def take_rows(df: pd.DataFrame, perm: np.ndarray) -> pd.DataFrame:
+    """``df.take(perm)`` with a fresh index; as slices put together when ``perm`` is
+    a few runs of consecutive rows (as when a rebuild puts a few new documents' rows
+    among many earlier ones): slices of Arrow string columns are not copied, where a
+    take copies every string."""
+    breaks = np.flatnonzero(np.diff(perm) != 1) + 1
+    if len(breaks) > max(64, len(perm) // 1000):
+        return df.take(perm).reset_index(drop=True)
+    starts = [0, *breaks.tolist()]
+    ends = [*breaks.tolist(), len(perm)]
+    return pd.concat([df.iloc[perm[a]:perm[a] + b - a] for a, b in zip(starts, ends, strict=True)],
+                     ignore_index=True)
+
+
 def from_arrow(table: pa_Table) -> pd.DataFrame:
     """table.to_pandas(), with list columns as Python lists (converted by Arrow in one
     go rather than cell by cell from the NumPy arrays to_pandas makes of them)."""

@@ -277,8 +277,10 @@ def _read(path: Path) -> pa.Table:
 def _without(table: pa.Table, ids: set[str]) -> pa.Table:
     """The rows of an Arrow table whose doc_id is not one of ``ids``."""
     column = table["doc_id"]
-    gone = pa.array(sorted(ids), type=column.type)
-    return table.filter(pc.invert(pc.is_in(column, value_set=gone)))
+    hit = pc.is_in(column, value_set=pa.array(sorted(ids), type=column.type))
+    if not pc.any(hit).as_py():  # new documents only: nothing to take out (nor to copy)
+        return table
+    return table.filter(pc.invert(hit))
 
 
 def _remove_stale(folder: Path, pattern: str, keep: set[str] = frozenset()) -> None:
