@@ -17,7 +17,10 @@ Large frames (more than ``PARTITION_ROWS`` rows of events) are written as a
 hive-partitioned Parquet dataset by month, ``events/month=2025-07/part-0.parquet``
 (undated events in ``month=unknown``), so that DuckDB (core.query) reads only the
 months and columns a dashboard filter needs. load_dataset reads both layouts into
-the same frames.
+the same frames. A month file holds, beside the frame's columns, each row's place
+among its document's rows (SEQ), so that it does not change when other documents
+come or go: a rebuild links the months no changed document touches from the
+previous version (NewVersion.write) instead of writing them again.
 """
 
 from __future__ import annotations
