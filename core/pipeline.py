@@ -828,6 +828,8 @@ def _build(
         else None
     if ahead is not None:
         ahead.close()
+    if done is not None and progress:
+        progress(len(todo), len(todo), "entities")
     stage = enumerate(done) if done is not None else \
         _run_stage("entities", fn, todo, pool, jobs, progress)
     for i, (res, hit) in stage:

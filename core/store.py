@@ -135,17 +135,17 @@ def _order_key(df: pd.DataFrame, doc_ids: pd.Series | None) -> tuple[str, np.nda
     return ROW, np.arange(len(df), dtype=np.int64)
 
 
-def _same_file(old: Path, columns: list[str], kept: frozenset[str]) -> bool:
-    """Whether a month file of the current version has these columns and rows of kept
-    documents only (so it holds exactly their rows of that month)."""
+def _same_file(old: Path, columns: list[str], kept: frozenset[str]) -> pa.Schema | None:
+    """The schema of a month file of the current version if it has these columns and
+    rows of kept documents only (so it holds exactly their rows of that month)."""
     try:
         f = pq.ParquetFile(old)
         if f.schema_arrow.names != columns:
-            return False
+            return None
         docs = f.read(columns=["doc_id"]).column(0).unique().to_pylist()
     except (OSError, pa.ArrowException):
-        return False
-    return kept.issuperset(docs)
+        return None
+    return f.schema_arrow if kept.issuperset(docs) else None
 
 
 def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str,
@@ -170,24 +170,28 @@ def _write_partitioned(df: pd.DataFrame, folder: Path, date_col: str,
     columns = [*df.columns, key]
     if previous is not None and key == SEQ and kept:
         new_docs = ~df["doc_id"].isin(kept).to_numpy()[order]
-        same = [not new_docs[a:b].any() and _same_file(
+        same = [None if new_docs[a:b].any() else _same_file(
             previous / f"{PARTITION_KEY}={m}" / PART, columns, kept)
             for m, a, b in zip(names, starts, ends, strict=True)]
     else:
-        same = [False] * len(starts)
+        same = [None] * len(starts)
     for m, was in zip(names, same, strict=True):
         (folder / f"{PARTITION_KEY}={m}").mkdir(parents=True)
-        if was:
+        if was is not None:
             _link(previous / f"{PARTITION_KEY}={m}" / PART, folder / f"{PARTITION_KEY}={m}" / PART)
-    todo = [(m, a, b) for m, a, b, was in zip(names, starts, ends, same, strict=True) if not was]
+    todo = [(m, a, b) for m, a, b, was in zip(names, starts, ends, same, strict=True)
+            if was is None]
     if not todo:
         return 0
     # One Arrow table of the rows to write, in month order: every file gets the same
-    # schema, even a month whose column is all null (DuckDB unions the files by it).
+    # schema, even a month whose column is all null (DuckDB unions the files by it),
+    # and so do the files kept from the current version.
     rows = np.concatenate([order[a:b] for _, a, b in todo])
-    sub = df.iloc[rows] if len(rows) < len(df) else df.iloc[order]
-    table = pa.Table.from_pandas(sub, preserve_index=False).append_column(
+    table = pa.Table.from_pandas(df.iloc[rows], preserve_index=False).append_column(
         key, pa.array(values[rows]))
+    schema = next((was for was in same if was is not None), None)
+    if schema is not None:
+        table = table.cast(schema)
     at = np.cumsum([0, *(b - a for _, a, b in todo)])
 
     def write(i: int) -> None:

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import core
@@ -207,3 +208,41 @@ def test_partitions_read_back_in_frame_order_whatever_the_rows_order(
     # does not change when documents elsewhere come or go; other rows by position.
     assert (store.SEQ in part) == (layout == "grouped by document")
     pd.testing.assert_frame_equal(core.load_dataset(out).events, ds.events)
+
+
+def test_a_new_version_links_unchanged_months_and_keeps_one_schema(
+    tmp_path: Path, synthetic_ds: core.Dataset
+) -> None:
+    """Months that only kept documents fill are the current version's files; the months
+    written anew get the same Arrow schema, even when their topics are all empty."""
+    import dataclasses
+
+    first = _grouped(synthetic_ds)
+    first.manifest = {**first.manifest, "build_id": "build-1"}
+    out = tmp_path / "store"
+    core.save_dataset(first, out, partition_rows=100)
+    D, EV = schemas.DOC, schemas.EV
+    new_doc = first.documents.iloc[[0]].assign(**{D.doc_id: "doc-new", D.source: "new.txt"})
+    march = first.events[first.events[EV.date].dt.strftime("%Y-%m") == "2025-03"].head(3)
+    new_events = march.assign(**{EV.doc_id: "doc-new", EV.place: None},
+                              **{EV.event_id: [f"ev-new-{i}" for i in range(len(march))]})
+    new_events[EV.topics] = [[] for _ in range(len(new_events))]
+    second = dataclasses.replace(
+        first, documents=pd.concat([first.documents, new_doc], ignore_index=True),
+        events=pd.concat([first.events, new_events], ignore_index=True))
+    second.manifest = {**first.manifest, "build_id": "build-2"}
+
+    version = store.NewVersion(out, partition_rows=100)
+    for name, df in second.frames().items():
+        version.write(name, df, ("build-1", set(first.documents[D.doc_id])))
+    version.commit(second.manifest)
+    assert version.written == {"events": 1}  # March only
+    before = store.list_versions(out)[0] / "events"
+    after = store.current(out).resolve() / "events"
+    months = sorted(p.parent.name for p in after.glob("*/*.parquet"))
+    linked = [m for m in months if (after / m / store.PART).samefile(before / m / store.PART)]
+    assert linked == [m for m in months if m != "month=2025-03"]
+    schemas_ = {str(pq.read_schema(after / m / store.PART)) for m in months}
+    assert len(schemas_) == 1
+    loaded = core.load_dataset(out)
+    pd.testing.assert_frame_equal(loaded.events, schemas.validate("events", second.events))
