@@ -4,7 +4,9 @@ Starting the rules backend (spaCy and the gazetteer matchers) takes about a seco
 as long as the rest of a 10,000-article rebuild that adds one article. So when a
 rebuild may use worker processes, one is forked at once, before Dyad's data
 libraries are even imported; it readies the backend while this process loads the
-snapshot and lists the files, then annotates the new articles (when they are few).
+snapshot and lists the files, then annotates the new articles (when they are few),
+readies the event lexicon while this process resolves the entities, and codes the
+events of the articles that need it.
 
 Forked, so it starts with what this process has imported; it is only started from a
 process with no other threads, where forking is safe. If it fails in any way, the
@@ -17,6 +19,7 @@ import logging
 import multiprocessing
 import pickle
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,7 @@ class Ahead:
         self.backend, self.cache_dir = backend, str(cache_dir)
         ctx = multiprocessing.get_context("fork")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_main, args=(child, backend, self.cache_dir),
+        self._proc = ctx.Process(target=_main, args=(child, backend),
                                  name="dyad-annotate", daemon=True)
         self._proc.start()
         child.close()
@@ -45,21 +48,25 @@ class Ahead:
         return not self._conn.closed and (backend, Path(cache_dir).resolve()) == (
             self.backend, Path(self.cache_dir).resolve())
 
-    def annotate(self, docs: list) -> list | None:
-        """core.pipeline._annotate_chunk(docs) in the process; None if it fails there."""
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any | None:
+        """``fn(*args)`` in the process (``fn`` must pickle); None if it failed there
+        (then, or once it is closed, every call is None: the build does the work)."""
+        if self._conn.closed:
+            return None
         self._used = True
         try:
-            self._conn.send(docs)
+            self._conn.send((fn, args))
             ok, result = self._conn.recv()
         except (OSError, EOFError, pickle.PickleError) as exc:
-            log.warning("the annotating process failed (%s); annotating here", exc)
-            return None
+            ok, result = False, exc
         if not ok:
             from core.errors import ConfigError
 
             if isinstance(result, ConfigError):
                 raise result
-            log.warning("the annotating process failed (%s); annotating here", result)
+            log.warning("the process readied for this build failed (%s); "
+                        "the build goes on without it", result)
+            self.close()
             return None
         return result
 
@@ -76,7 +83,7 @@ class Ahead:
         self._proc.join()
 
 
-def _main(conn: Any, backend: str, cache_dir: str) -> None:
+def _main(conn: Any, backend: str) -> None:
     import gc
 
     gc.set_threshold(100_000, 50, 100)  # as core.pipeline.rare_collections
@@ -85,13 +92,21 @@ def _main(conn: Any, backend: str, cache_dir: str) -> None:
             from core import extract_entities
 
             extract_entities.ready(backend)
-        from core.pipeline import _annotate_chunk
+        import core.pipeline  # noqa: F401  (what the calls run: loaded before they come)
 
-        while (docs := conn.recv()) is not None:
+        ready_for_events = False
+        while (msg := conn.recv()) is not None:
+            fn, args = msg
             try:
-                conn.send((True, _annotate_chunk(docs, backend, cache_dir)))
+                conn.send((True, fn(*args)))
             except Exception as exc:
                 conn.send((False, exc))
+            if not ready_for_events:  # while the build resolves the entities
+                from core import extract_events
+
+                with suppress(Exception):  # a broken lexicon is reported when coding
+                    extract_events.ready()
+                ready_for_events = True
     except (EOFError, OSError, KeyboardInterrupt):
         pass  # the build ended or was interrupted
 

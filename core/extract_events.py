@@ -288,6 +288,12 @@ class _LazyRx:
         return self._compiled.match(text, pos)
 
 
+def ready() -> None:
+    """Load the event lexicon and gazetteer tables now, so the first article is quick."""
+    _lexicon()
+    _capitals()
+
+
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     try:

@@ -93,12 +93,14 @@ def iter_source_files(sources: Iterable[str | Path]) -> Iterator[Path | IngestEr
             for root, dirs, files in os.walk(p, onerror=onerror):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 found.extend(Path(root) / f for f in files if not f.startswith("."))
-            for f in sorted(found):
+            # Path order (part by part), with the parts made once per path, not per comparison.
+            for f in sorted(found, key=lambda f: f.parts):
                 key = _identity(f)
                 if key in seen:
                     continue
                 seen.add(key)
-                if f.is_symlink() and not f.exists():
+                # Only a path stat could not follow may be a broken link.
+                if isinstance(key, str) and f.is_symlink() and not f.exists():
                     yield IngestError("broken link: the file it points to does not exist", f)
                 else:
                     yield f

@@ -273,6 +273,19 @@ class _Pool:
             self._executor = None
 
 
+def _ahead_stage(ahead: Ahead | None, stage: str, fn: Callable[[list], list], inputs: list,
+                 progress: ProgressFn | None, prepare: Callable[[list], list] | None = None
+                 ) -> list | None:
+    """``fn`` of a few inputs, run by the readied process (core.ahead); None when there
+    is none, the inputs are many or none, or it failed: then the caller runs the stage."""
+    if ahead is None or not 0 < len(inputs) < MIN_PARALLEL_DOCS:
+        return None
+    done = ahead.call(fn, prepare(inputs) if prepare else inputs)
+    if done is not None and progress:
+        progress(len(inputs), len(inputs), stage)
+    return done
+
+
 def _run_stage(
     stage: str,
     fn: Callable[[list], list],
@@ -824,12 +837,7 @@ def _build(
     kept = {d.doc_id for d in docs} & known  # never annotated here, so never failed
     got = Collected(snap.doc_info(kept))
     fn = functools.partial(_annotate_chunk, backend=backend, cache_dir=str(store_cache.folder))
-    done = ahead.annotate(todo) if ahead is not None and 0 < len(todo) < MIN_PARALLEL_DOCS \
-        else None
-    if ahead is not None:
-        ahead.close()
-    if done is not None and progress:
-        progress(len(todo), len(todo), "entities")
+    done = _ahead_stage(ahead, "entities", fn, todo, progress)
     stage = enumerate(done) if done is not None else \
         _run_stage("entities", fn, todo, pool, jobs, progress)
     for i, (res, hit) in stage:
@@ -853,7 +861,11 @@ def _build(
     redo = [d for d in docs if d.doc_id not in same]
     fn = functools.partial(_events_chunk, cache_dir=str(store_cache.folder), backend=backend)
     tasks = EventTasks(docs, table, entities)
-    extracted = _run_stage("events", fn, redo, pool, jobs, progress, prepare=tasks)
+    done = _ahead_stage(ahead, "events", fn, redo, progress, prepare=tasks)
+    if ahead is not None:
+        ahead.close()
+    extracted = enumerate(done) if done is not None else \
+        _run_stage("events", fn, redo, pool, jobs, progress, prepare=tasks)
     events_frame = events_rows(docs, (evs for _, evs in extracted), snap.events_of(same))
     if pool is not None:  # the rest is this process's work: let the workers' memory go
         pool.shutdown()

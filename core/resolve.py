@@ -368,12 +368,15 @@ def entities_from(counts: pd.DataFrame, roles: pd.DataFrame) -> list[Entity]:
     for eid, kind, value, n in counts.itertuples(index=False):
         by[kind][eid][value] += n
     order: dict[str, list[str]] = defaultdict(list)
-    # Roles in the order the documents (by id) and their mentions first give them.
+    # Roles in the order the documents (by id) and their mentions first give them: the
+    # first place of each (entity, role), as a number (document rank, then position).
     if len(roles):
-        ranked = roles.iloc[np.lexsort((roles["pos"].to_numpy(),
-                                        pd.factorize(roles["doc_id"], sort=True)[0]))]
-        for eid, role in ranked.drop_duplicates(["entity_id", "role"])[
-                ["entity_id", "role"]].itertuples(index=False):
+        pos = roles["pos"].to_numpy(dtype=np.int64)
+        place = pd.factorize(roles["doc_id"], sort=True)[0].astype(np.int64) * (
+            int(pos.max()) + 1) + pos
+        first = pd.DataFrame({"e": roles["entity_id"], "r": roles["role"], "p": place}
+                             ).groupby(["e", "r"], sort=False)["p"].min()
+        for eid, role in first.sort_values(kind="stable").index:
             if not is_blank(role):
                 order[eid].append(role)
     entities = []

@@ -167,7 +167,7 @@ def test_rebuild_with_workers_annotates_new_articles_in_a_process_readied_meanwh
     generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, child: str
 ) -> None:
     """jobs > 1: a forked process readies the entity backend while the snapshot loads,
-    then annotates the new article; if it dies, the build annotates it itself."""
+    then annotates the new article and codes its events; if it dies, the build does."""
     import os
 
     src, cache, first = _first_build(generated, tmp_path)
@@ -176,14 +176,15 @@ def test_rebuild_with_workers_annotates_new_articles_in_a_process_readied_meanwh
     answers = []
     # Other tests may leave threads behind (a Dask cluster's): forking is fine here.
     monkeypatch.setattr(core.ahead.Ahead, "possible", staticmethod(lambda jobs: True))
-    annotate = core.ahead.Ahead.annotate
-    monkeypatch.setattr(core.ahead.Ahead, "annotate",
-                        lambda self, docs: answers.append(annotate(self, docs)) or answers[-1])
+    call = core.ahead.Ahead.call
+    monkeypatch.setattr(core.ahead.Ahead, "call",
+                        lambda self, *a: answers.append(call(self, *a)) or answers[-1])
     if child == "dies":
         monkeypatch.setattr(core.ahead, "_main", lambda *args: os._exit(1))
     second = core.build_dataset([src], cache_dir=cache, jobs=2)
-    assert len(answers) == 1
-    assert (answers[0] is None) == (child == "dies")
+    # It annotates the new article, then codes its events; or, dead, does neither.
+    assert len(answers) == 2
+    assert all(a is None for a in answers) if child == "dies" else all(answers)
     assert second.manifest["cache"]["entities"] == {"hits": 0, "misses": 1}
     assert "Jean Dubois" in set(second.entities["name"])
     _assert_same_as_fresh_build(second, src)
