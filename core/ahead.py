@@ -1,16 +1,16 @@
 """A process that gets the entity backend ready while a rebuild does other work.
 
 Starting the rules backend (spaCy and the gazetteer matchers) takes about a second,
-as long as the rest of a 10,000-article rebuild that adds one article. So when a
-rebuild may use worker processes, one is forked at once, before Dyad's data
-libraries are even imported; it readies the backend while this process loads the
-snapshot and lists the files, then annotates the new articles (when they are few),
-readies the event lexicon while this process resolves the entities, and codes the
-events of the articles that need it.
+a third of a rebuild of 10,000 articles that adds one. So when a rebuild may use
+worker processes, one is forked at the start (the command line does it before even
+importing Dyad's data libraries): it readies the backend while this process loads
+the snapshot and lists the files, annotates the new articles (when they are few),
+loads the event lexicon while this process resolves the entities, then codes the
+events of the articles that need it (core.pipeline._ahead_stage).
 
 Forked, so it starts with what this process has imported; it is only started from a
 process with no other threads, where forking is safe. If it fails in any way, the
-build annotates the articles itself. This module imports nothing heavy.
+build does the work itself. This module imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class Ahead:
+    """The forked process, for one build with one backend and cache folder."""
+
     def __init__(self, backend: str, cache_dir: str | Path) -> None:
         self.backend, self.cache_dir = backend, str(cache_dir)
         ctx = multiprocessing.get_context("fork")
