@@ -184,7 +184,7 @@ def take_rows(df: pd.DataFrame, perm: np.ndarray) -> pd.DataFrame:
     among many earlier ones): slices of Arrow string columns are not copied, where a
     take copies every string."""
     breaks = np.flatnonzero(np.diff(perm) != 1) + 1
-    if len(breaks) > max(64, len(perm) // 1000):
+    if not len(perm) or len(breaks) > max(64, len(perm) // 1000):
         return df.take(perm).reset_index(drop=True)
     starts = [0, *breaks.tolist()]
     ends = [*breaks.tolist(), len(perm)]

@@ -281,20 +281,21 @@ class NewVersion:
             raise ValueError(f"{name!r} is not a frame, or was written already")
         if name == "documents":
             self._doc_ids = df[schemas.DOC.doc_id]
-        previous = None
+        previous, keep = None, frozenset()
         if kept is not None and name in PARTITIONED:
             now = current(self.store).resolve()
             with suppress(StoreError):
                 if read_manifest(now).get("build_id") == kept[0]:
-                    previous, kept = frame_path(now, name), (kept[0], frozenset(kept[1]))
+                    previous, keep = frame_path(now, name), frozenset(kept[1])
+        # The documents' order as given so far: the layout follows the calls' order.
         self._writes[name] = self._pool.submit(
-            self._write, name, df, previous, kept[1] if previous is not None else frozenset())
+            self._write, name, df, self._doc_ids, previous, keep)
 
-    def _write(self, name: str, df: pd.DataFrame, previous: Path | None,
-               kept: frozenset[str]) -> None:
+    def _write(self, name: str, df: pd.DataFrame, doc_ids: pd.Series | None,
+               previous: Path | None, kept: frozenset[str]) -> None:
         if name in PARTITIONED and len(df) > self.limit:
             self.written[name] = _write_partitioned(
-                df, self._tmp / name, PARTITIONED[name], self._doc_ids,
+                df, self._tmp / name, PARTITIONED[name], doc_ids,
                 previous if previous is not None and previous.is_dir() else None, kept)
         else:
             df.to_parquet(self._tmp / f"{name}.parquet", index=False)

@@ -1,5 +1,6 @@
 """The data contract refuses frames an analyst could be misled by."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -85,3 +86,12 @@ def test_rows_of_an_earlier_build_are_trusted_but_new_rows_and_ids_are_checked()
     checked = schemas.validate("entities", fine, trusted)
     assert checked["aliases"].tolist() == [["Kalin"]] * 3  # made a list, as validate does
     pd.testing.assert_series_equal(checked.dtypes, good.dtypes)
+
+
+@pytest.mark.parametrize("perm", [[], [0, 1, 2, 3, 4], [3, 4, 0, 1, 2], [4, 3, 2, 1, 0], [1, 2]])
+def test_take_rows_is_take_whether_it_slices_or_takes(perm: list[int]) -> None:
+    # A rebuild reorders rows with it (few runs: slices put together; else a take).
+    df = pd.DataFrame({"a": pd.array(list("vwxyz"), dtype="str"), "b": range(5),
+                       "c": [[1], [], [2, 3], [4], []]})
+    p = np.array(perm, dtype=np.int64)
+    pd.testing.assert_frame_equal(schemas.take_rows(df, p), df.take(p).reset_index(drop=True))
