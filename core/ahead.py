@@ -26,6 +26,11 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# Thresholds of the cyclic garbage collector in a build's processes (this one, the
+# workers', core.pipeline.rare_collections): a build makes millions of objects and
+# almost no cycles. Here, as this module imports nothing heavy.
+RARE_GC = (100_000, 50, 100)
+
 
 class Ahead:
     """The forked process, for one build with one backend and cache folder."""
@@ -88,7 +93,7 @@ class Ahead:
 def _main(conn: Any, backend: str) -> None:
     import gc
 
-    gc.set_threshold(100_000, 50, 100)  # as core.pipeline.rare_collections
+    gc.set_threshold(*RARE_GC)  # before the backend's many objects are made
     try:
         with suppress(Exception):  # a bad backend is reported when annotating
             from core import extract_entities

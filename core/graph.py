@@ -82,9 +82,12 @@ def edges_frame(events: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
     return schemas.validate("edges", out[schemas.COLUMNS["edges"]].reset_index(drop=True))
 
 
+_SEP = "\x1f"  # between the parts of an edge key
+
+
 def _keys(edges: pd.DataFrame) -> pd.Series:
     """One string per edge, (relation, source, target), that sorts as the edges do."""
-    return edges[EDGE.relation] + "\x1f" + edges[EDGE.source_id] + "\x1f" + edges[EDGE.target_id]
+    return edges[EDGE.relation] + _SEP + edges[EDGE.source_id] + _SEP + edges[EDGE.target_id]
 
 
 def patch_edges(edges: pd.DataFrame, minus: pd.DataFrame, plus: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +104,7 @@ def patch_edges(edges: pd.DataFrame, minus: pd.DataFrame, plus: pd.DataFrame) ->
     for part, sign in ((edges.loc[key.isin(set(_keys(minus)) | set(_keys(plus))).to_numpy()], 1),
                        (minus, -1), (plus, 1)):
         for src, tgt, rel, weight, ids in part[schemas.COLUMNS["edges"]].itertuples(index=False):
-            k = f"{rel}\x1f{src}\x1f{tgt}"
+            k = f"{rel}{_SEP}{src}{_SEP}{tgt}"
             row = touched.setdefault(k, [src, tgt, rel, 0, set()])
             row[3] += sign * int(weight)
             row[4] = row[4] - set(ids) if sign < 0 else row[4] | set(ids)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from core import extract_entities, extract_events, graph, ingest, resolve, schemas, topics
-from core.ahead import Ahead
+from core.ahead import RARE_GC, Ahead
 from core.cache import Cache, code_fingerprint
 from core.errors import ConfigError, DyadError, IngestError
 from core.ids import stable_id
@@ -260,7 +260,7 @@ class _Pool:
             if self._executor is None:
                 ctx = multiprocessing.get_context("forkserver")
                 self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
-                                                     initializer=_worker_init)
+                                                     initializer=worker_init)
             return self._executor.submit(fn, chunk)
         except (BrokenProcessPool, OSError) as exc:
             log.warning("cannot use worker processes (%s); working in this process", exc)
@@ -625,10 +625,8 @@ def resolve_collection(table: pd.DataFrame, contributions: pd.DataFrame,
     """
     index = _collection_index(contributions)
     if previous is None or previous.counts is None or "entity_id" not in table:
-        ids, label_key = resolve.entity_ids(table, resolve.final_keys(table, index))
-        table = table.assign(entity_id=ids)
-        tallies = resolve.tally(table.assign(label_key=label_key))
-        return table, resolve.entities_from(*tallies), tallies
+        ids, tallies = resolve.resolve_rows(table, index)
+        return table.assign(entity_id=ids), resolve.entities_from(*tallies), tallies
     redo = table["doc_id"].isin(fresh).to_numpy() | resolve.affected_rows(
         table, _collection_index(previous.contributions), index)
     sub = table[redo]
@@ -722,15 +720,16 @@ def rare_collections() -> Iterator[None]:
     that is not in a cycle at once.
     """
     old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 100_000), max(old[1], 50), max(old[2], 100))
+    gc.set_threshold(*(max(o, r) for o, r in zip(old, RARE_GC, strict=True)))
     try:
         yield
     finally:
         gc.set_threshold(*old)
 
 
-def _worker_init() -> None:
-    gc.set_threshold(100_000, 50, 100)  # as rare_collections, for a worker's whole life
+def worker_init() -> None:
+    """rare_collections for the whole life of a worker process."""
+    gc.set_threshold(*RARE_GC)
 
 
 @contextmanager
@@ -850,7 +849,7 @@ def _build(
     t = _step(timings, "entities", t)
 
     current = {d.doc_id for d in docs}
-    gone = snap.doc_ids() - current
+    gone = known - current
     table, entities, tallies = resolve_collection(
         table, contributions, snap, {d.doc_id for d in todo} & current, gone)
     t = _step(timings, "resolve", t)

@@ -281,8 +281,15 @@ def resolve_table(
     Returns each row's entity_id (missing for a mention that resolves to nothing) and
     the entities, sorted by (type, key).
     """
-    ids, label_key = entity_ids(table, final_keys(table, CollectionIndex(acronyms, fulls)))
-    return ids, entities_from(*tally(table.assign(entity_id=ids, label_key=label_key)))
+    ids, tallies = resolve_rows(table, CollectionIndex(acronyms, fulls))
+    return ids, entities_from(*tallies)
+
+
+def resolve_rows(table: pd.DataFrame, index: CollectionIndex
+                 ) -> tuple[pd.Series, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Each row's entity_id against the collection ``index``, and the entity tallies."""
+    ids, label_key = entity_ids(table, final_keys(table, index))
+    return ids, tally(table.assign(entity_id=ids, label_key=label_key))
 
 
 def changed_lookups(old: CollectionIndex, new: CollectionIndex

@@ -124,31 +124,33 @@ def _column(dtype: str, nullable: bool, checks: list[pa.Check] | None = None) ->
     return pa.Column(dtype, nullable=nullable, checks=checks, coerce=dtype != _LIST)
 
 
+# Id columns whose values are unique in their frame: a check that spans rows, so
+# validate runs it over the whole frame even when some rows are trusted.
+_UNIQUE = {"documents": ["doc_id"], "mentions": ["mention_id"], "entities": ["entity_id"],
+           "events": ["event_id"]}
+
 _EXTRA_CHECKS: dict[str, dict[str, list[pa.Check]]] = {
-    "documents": {"doc_id": [pa.Check(lambda s: s.is_unique, error="doc_id not unique")]},
-    "mentions": {
-        "label": [pa.Check.isin(ENTITY_TYPES)],
-        "start": [pa.Check.ge(0)],
-        "mention_id": [pa.Check(lambda s: s.is_unique, error="mention_id not unique")],
-    },
-    "entities": {
-        "type": [pa.Check.isin(ENTITY_TYPES)],
-        "country": [pa.Check.str_matches(ISO3)],
-        "entity_id": [pa.Check(lambda s: s.is_unique, error="entity_id not unique")],
-    },
+    "mentions": {"label": [pa.Check.isin(ENTITY_TYPES)], "start": [pa.Check.ge(0)]},
+    "entities": {"type": [pa.Check.isin(ENTITY_TYPES)], "country": [pa.Check.str_matches(ISO3)]},
     "events": {
         "date_precision": [pa.Check.isin(PRECISIONS)],
         "location": [pa.Check.str_matches(ISO3)],
         "confidence": [pa.Check.in_range(0.0, 1.0)],
-        "event_id": [pa.Check(lambda s: s.is_unique, error="event_id not unique")],
     },
     "edges": {"weight": [pa.Check.ge(1)]},
 }
 
+
+def _checks(frame: str, col: str) -> list[pa.Check]:
+    unique = [pa.Check(lambda s: s.is_unique, error=f"{col} not unique")] \
+        if col in _UNIQUE.get(frame, ()) else []
+    return [*_EXTRA_CHECKS.get(frame, {}).get(col, []), *unique]
+
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     frame: pa.DataFrameSchema(
         {
-            col: _column(dtype, nullable, _EXTRA_CHECKS.get(frame, {}).get(col))
+            col: _column(dtype, nullable, _checks(frame, col))
             for col, (dtype, nullable) in cols.items()
         },
         strict=True,
@@ -238,12 +240,6 @@ def to_frame(frame: str, records: Iterable[Any]) -> pd.DataFrame:
         raise SchemaError(f"{frame}: records lack columns {missing}")
     df = pd.DataFrame({col: [get(r, col) for r in rows] for col in COLUMNS[frame]})
     return validate(frame, df)
-
-
-# Checks that span rows, and so are run over the whole frame even when some rows are
-# trusted (see validate).
-_UNIQUE = {frame: [c for c, checks in cols.items() for ch in checks
-                   if "not unique" in str(ch.error)] for frame, cols in _EXTRA_CHECKS.items()}
 
 
 def validate(frame: str, df: pd.DataFrame, trusted: np.ndarray | None = None) -> pd.DataFrame:

@@ -165,11 +165,8 @@ class Snapshot:
             return False
         if self.docs is None or len(changed) > SEGMENT_SHARE * max(len(self.docs), 1):
             return False
-        try:  # still the snapshot this build read (no other build replaced it since)
-            meta = json.loads((folder / META).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return meta == self._meta_json(backend, previous.segments, previous.build_id)
+        # Still the snapshot this build read (no other build replaced it since)?
+        return self._segments(folder, backend) == (previous.segments, previous.build_id)
 
     def _meta_json(self, backend: str, segments: list[str], build: str | None) -> dict:
         return {**self._meta(backend), "segments": segments, "build": build}
